@@ -1,0 +1,41 @@
+# pigw: make run runs the appliance on the built-in config; make test runs every test.
+GO      ?= go
+BIN     := bin/pigw
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: build run test test-deps bench lint fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pigw
+
+## run: the appliance on the built-in config (the tutorial's server example) on UDP 5683.
+run: build
+	./$(BIN) run
+
+## test: installs what the tests need (libcoap's client and server, iproute2), then vet and
+## every test with the race detector.
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-deps:
+	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null || { \
+		echo "installing libcoap3-bin and iproute2 for the interop tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2; }
+
+## bench: pigw against libcoap's coap-server-notls in one run; prints the figures.
+bench: test-deps
+	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
+
+## fuzz: the request-path fuzz target for a while (FUZZTIME=60s).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzPacket -fuzztime $(FUZZTIME) ./appliance/coap/
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,295 @@
+package coap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limits bound what clients can make the server hold, so memory stays bounded whatever they
+// send.
+type Limits struct {
+	MaxResources   int // resources in the tree; past it a creating PUT gets 5.03
+	MaxURILength   int // bytes of a request's path; past it 4.14
+	MaxValueSize   int // bytes of a value; past it 4.13
+	MaxObservers   int // observe registrations over all resources; past it GETs are served unobserved
+	DedupEntries   int // answers kept for retransmitted requests
+	BlockTransfers int // Block1 uploads in progress; past it 5.03
+}
+
+// DefaultLimits are sized for a Raspberry Pi with a few hundred clients.
+func DefaultLimits() Limits {
+	return Limits{MaxResources: 512, MaxURILength: 255, MaxValueSize: 16384, MaxObservers: 256, DedupEntries: 16384, BlockTransfers: 64}
+}
+
+// ObserveConfig tunes notifications (RFC 7641).
+type ObserveConfig struct {
+	MinInterval time.Duration // at most one notification per resource per interval; the last value wins
+	ConEvery    int           // every Nth notification is confirmable (and at least one a day); 0 means 5
+}
+
+// Config is the original's Coap.init arguments, and more.
+type Config struct {
+	Listen           []string      // "0.0.0.0:5683", "[::]:5683"; port 0 picks a free port
+	ServiceDiscovery bool          // join the All-CoAP-Nodes groups and answer multicast requests
+	DiscoveryLeisure time.Duration // longest random wait before answering a multicast request
+	DynamicResources bool          // let PUT create resources
+	Observe          ObserveConfig
+	Limits           Limits // zero fields take DefaultLimits
+	Persister        Persister
+	Logger           *slog.Logger
+	Readers          int // goroutines reading each socket; 0 means 2
+}
+
+// Server is a CoAP server with a resource tree (the original's Coap module in server role).
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.RWMutex
+	resources map[string]*Resource
+	onNew     atomic.Pointer[func(*Resource)]
+
+	dedup   *dedupCache
+	blocks  *blockStore
+	notify  *notifier
+	mid     atomic.Uint32
+	leisure atomic.Int32 // multicast answers waiting for their leisure
+
+	listenMu  sync.Mutex
+	endpoints []*endpoint
+}
+
+// NewServer checks cfg and returns a server with no resources.
+func NewServer(cfg Config) (*Server, error) {
+	if len(cfg.Listen) == 0 {
+		return nil, errors.New("coap server: no listen address")
+	}
+	for _, a := range cfg.Listen {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			return nil, fmt.Errorf("coap server: listen address %q: must be IP:port, IPv6 in brackets: %w", a, err)
+		}
+	}
+	fillLimits(&cfg.Limits)
+	if cfg.Observe.ConEvery <= 0 {
+		cfg.Observe.ConEvery = 5
+	}
+	if cfg.Readers <= 0 {
+		cfg.Readers = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, resources: make(map[string]*Resource)}
+	s.dedup = newDedupCache(cfg.Limits.DedupEntries, exchangeLifetime)
+	s.blocks = newBlockStore(cfg.Limits.BlockTransfers, cfg.Limits.MaxValueSize)
+	s.notify = newNotifier(s)
+	s.mid.Store(rand.Uint32())
+	return s, nil
+}
+
+func fillLimits(l *Limits) {
+	d := DefaultLimits()
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxResources, &d.MaxResources}, {&l.MaxURILength, &d.MaxURILength}, {&l.MaxValueSize, &d.MaxValueSize},
+		{&l.DedupEntries, &d.DedupEntries}, {&l.BlockTransfers, &d.BlockTransfers}, {&l.MaxObservers, &d.MaxObservers},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+}
+
+// AddResource adds a resource at uri (with or without a leading slash).
+func (s *Server) AddResource(uri string, opts ...ResourceOption) (*Resource, error) {
+	r, err := s.newResource(uri, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.insert(r)
+}
+
+func (s *Server) newResource(uri string, opts ...ResourceOption) (*Resource, error) {
+	u, err := s.normalizeURI(uri)
+	if err != nil {
+		return nil, fmt.Errorf("add resource: %w", err)
+	}
+	r := &Resource{srv: s, uri: u, mediaType: NoMediaType, maxAge: NoMaxAge}
+	for _, o := range opts {
+		if err := o(r); err != nil {
+			return nil, fmt.Errorf("add resource %s: %w", u, err)
+		}
+	}
+	if len(r.value) > s.cfg.Limits.MaxValueSize {
+		return nil, fmt.Errorf("add resource %s: value of %d bytes exceeds the limit of %d bytes", u, len(r.value), s.cfg.Limits.MaxValueSize)
+	}
+	return r, nil
+}
+
+var (
+	errExists       = errors.New("resource exists")
+	errTooManyResrc = errors.New("too many resources")
+)
+
+func (s *Server) insert(r *Resource) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.resources[r.uri]; ok {
+		return fmt.Errorf("add resource %s: %w", r.uri, errExists)
+	}
+	if len(s.resources) >= s.cfg.Limits.MaxResources {
+		return fmt.Errorf("add resource %s: %w: the limit is %d", r.uri, errTooManyResrc, s.cfg.Limits.MaxResources)
+	}
+	s.resources[r.uri] = r
+	return nil
+}
+
+// normalizeURI turns "/a/b" and "a/b" into "a/b" and rejects what cannot be a resource path.
+func (s *Server) normalizeURI(uri string) (string, error) {
+	u := strings.TrimPrefix(uri, "/")
+	switch {
+	case u == "":
+		return "", fmt.Errorf("uri %q: must not be empty", uri)
+	case len(u) > s.cfg.Limits.MaxURILength:
+		return "", fmt.Errorf("uri %q: %d bytes, longer than the limit of %d", uri, len(u), s.cfg.Limits.MaxURILength)
+	case strings.ContainsAny(u, "?#"):
+		return "", fmt.Errorf("uri %q: must not contain '?' or '#'", uri)
+	case u == wellKnownCore || strings.HasPrefix(u, ".well-known/"):
+		return "", fmt.Errorf("uri %q: .well-known/ is reserved", uri)
+	}
+	for _, seg := range strings.Split(u, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", fmt.Errorf("uri %q: segments must not be empty, '.' or '..'", uri)
+		}
+	}
+	return u, nil
+}
+
+// RemoveResource removes the resource at uri; its observers get 4.04.
+func (s *Server) RemoveResource(uri string) error {
+	u := strings.TrimPrefix(uri, "/")
+	s.mu.Lock()
+	r, ok := s.resources[u]
+	delete(s.resources, u)
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("remove resource %s: not found", uri)
+	}
+	r.markRemoved()
+	return nil
+}
+
+// Resource returns the resource at uri, or nil.
+func (s *Server) Resource(uri string) *Resource {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.resources[strings.TrimPrefix(uri, "/")]
+}
+
+// Resources returns every resource, sorted by URI.
+func (s *Server) Resources() []*Resource {
+	s.mu.RLock()
+	rs := make([]*Resource, 0, len(s.resources))
+	for _, r := range s.resources {
+		rs = append(rs, r)
+	}
+	s.mu.RUnlock()
+	sort.Slice(rs, func(i, j int) bool { return rs[i].uri < rs[j].uri })
+	return rs
+}
+
+// OnNewResource registers the handler called for each resource a client creates with PUT,
+// after the 2.01 answer has been sent (the original's register_new_resource_handler).
+func (s *Server) OnNewResource(fn func(*Resource)) {
+	if fn == nil {
+		s.onNew.Store(nil)
+		return
+	}
+	s.onNew.Store(&fn)
+}
+
+func (s *Server) nextMID() uint16 { return uint16(s.mid.Add(1)) }
+
+// Listen opens the sockets; Serve calls it when it has not been called.
+func (s *Server) Listen() error {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	if s.endpoints != nil {
+		return nil
+	}
+	eps := make([]*endpoint, 0, len(s.cfg.Listen))
+	for _, a := range s.cfg.Listen {
+		ep, err := listenUDP(s, netip.MustParseAddrPort(a))
+		if err != nil {
+			for _, e := range eps {
+				e.close()
+			}
+			return err
+		}
+		eps = append(eps, ep)
+	}
+	s.endpoints = eps
+	return nil
+}
+
+// Addrs returns the addresses the server listens on, after Listen.
+func (s *Server) Addrs() []netip.AddrPort {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	var as []netip.AddrPort
+	for _, ep := range s.endpoints {
+		as = append(as, ep.local)
+	}
+	return as
+}
+
+// Serve answers requests until ctx is done, then closes the sockets.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, ep := range s.endpoints {
+		s.log.Info("listening", "addr", ep.local.String())
+		for range s.cfg.Readers {
+			wg.Go(func() { ep.readLoop(ctx) })
+		}
+	}
+	wg.Go(func() { s.sweep(ctx) })
+	if s.cfg.ServiceDiscovery {
+		wg.Go(func() { s.joinGroups(ctx) })
+	}
+	<-ctx.Done()
+	s.listenMu.Lock()
+	for _, ep := range s.endpoints {
+		ep.close()
+	}
+	s.listenMu.Unlock()
+	wg.Wait()
+	s.notify.stop()
+	return nil
+}
+
+// sweep drops expired Block1 uploads.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.blocks.expire(now)
+		}
+	}
+}

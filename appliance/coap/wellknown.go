@@ -1,0 +1,130 @@
+package coap
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+)
+
+// wellKnown answers GET /.well-known/core in CoRE link format (RFC 6690), filtered by the
+// request's queries.
+func (s *Server) wellKnown(rq *request, rep *reply) {
+	br, err := block2Of(rq.msg)
+	if err != nil {
+		rep.fail(codes.BadOption, err.Error())
+		return
+	}
+	if accept, ok := acceptOf(rq.msg); ok && accept != AppLinkFormat {
+		rep.fail(codes.NotAcceptable, fmt.Sprintf("/.well-known/core is %s; Accept asked for %s", AppLinkFormat, accept))
+		return
+	}
+	links := s.LinkFormat(queries(rq.msg)...)
+	if rq.multicast && len(links) == 0 {
+		rep.fail(codes.NotFound, "") // no answer to a multicast query that matches nothing
+		return
+	}
+	representation{value: []byte(links), mediaType: AppLinkFormat, maxAge: NoMaxAge}.fill(rep, br)
+}
+
+// LinkFormat lists the resources in CoRE link format, keeping only those that match every
+// filter ("rt=temperature", "href=/sensors*", "obs"; a trailing '*' matches any suffix).
+func (s *Server) LinkFormat(filters ...string) string {
+	var b strings.Builder
+	for _, r := range s.Resources() {
+		attrs := r.linkAttributes()
+		if !matchAll(r.uri, attrs, filters) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("</")
+		b.WriteString(r.uri)
+		b.WriteByte('>')
+		for _, a := range attrs {
+			b.WriteByte(';')
+			b.WriteString(a.Name)
+			switch {
+			case a.Value == "":
+			case isNumber(a.Value):
+				b.WriteString("=" + a.Value)
+			default:
+				b.WriteString(`="` + a.Value + `"`)
+			}
+		}
+	}
+	return b.String()
+}
+
+// linkAttributes are the attributes given by hand, then ct from the media type and obs for a
+// resource that can be observed, unless given by hand.
+func (r *Resource) linkAttributes() []Attribute {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	attrs := append([]Attribute(nil), r.attrs...)
+	if r.mediaType != NoMediaType && !hasAttr(attrs, "ct") {
+		attrs = append(attrs, Attribute{Name: "ct", Value: strconv.Itoa(int(r.mediaType))})
+	}
+	if r.methods&GET != 0 && !hasAttr(attrs, "obs") {
+		attrs = append(attrs, Attribute{Name: "obs"})
+	}
+	return attrs
+}
+
+func hasAttr(attrs []Attribute, name string) bool {
+	for _, a := range attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumber(v string) bool {
+	_, err := strconv.ParseUint(v, 10, 32)
+	return err == nil
+}
+
+func matchAll(uri string, attrs []Attribute, filters []string) bool {
+	for _, f := range filters {
+		if !match(uri, attrs, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// match applies one filter: name=value, name=prefix*, or a bare name for presence. Values of
+// rt, if and other space-separated attributes match word by word.
+func match(uri string, attrs []Attribute, filter string) bool {
+	name, want, hasValue := strings.Cut(filter, "=")
+	if name == "href" {
+		return hasValue && matchValue("/"+uri, want)
+	}
+	for _, a := range attrs {
+		if a.Name != name {
+			continue
+		}
+		if !hasValue {
+			return true
+		}
+		for _, word := range strings.Fields(a.Value) {
+			if matchValue(word, want) {
+				return true
+			}
+		}
+		if a.Value == "" && want == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func matchValue(have, want string) bool {
+	if p, ok := strings.CutSuffix(want, "*"); ok {
+		return strings.HasPrefix(have, p)
+	}
+	return have == want
+}

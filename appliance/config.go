@@ -1,0 +1,195 @@
+package appliance
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the content of pigw.yaml.
+type Config struct {
+	CoAP CoAP `yaml:"coap"`
+}
+
+// CoAP configures the CoAP server: where it listens, what it serves and how
+// much it may hold.
+type CoAP struct {
+	// Listen lists the UDP addresses to serve on, as host:port with the host
+	// an IP literal, IPv6 in brackets: "0.0.0.0:5683", "[::]:5683",
+	// "127.0.0.1:5683", "[::1]:5683". Default: ["0.0.0.0:5683", "[::]:5683"].
+	Listen []string `yaml:"listen"`
+	// ServiceDiscovery enables answers to multicast GET /.well-known/core.
+	ServiceDiscovery bool `yaml:"service_discovery"`
+	// DiscoveryLeisure is the longest a multicast discovery answer is held
+	// back, to spread the answers of many servers (RFC 7252 section 8.2).
+	// 0..60s, default 5s.
+	DiscoveryLeisure Duration `yaml:"discovery_leisure"`
+	// DynamicResources lets clients create resources with PUT and remove
+	// them with DELETE.
+	DynamicResources bool `yaml:"dynamic_resources"`
+	// NewResourceDetails, when set, is applied to every resource created by
+	// PUT.
+	NewResourceDetails *Details `yaml:"new_resource_details"`
+	Observe            Observe  `yaml:"observe"`
+	Limits             Limits   `yaml:"limits"`
+	// Resources are served from boot on, in this order.
+	Resources []Resource `yaml:"resources"`
+}
+
+// Details are the options given to a resource created by PUT.
+type Details struct {
+	MediaType *MediaType `yaml:"media_type"` // nil: no Content-Format option
+	MaxAge    *uint32    `yaml:"max_age"`    // nil: no Max-Age option
+	ETag      bool       `yaml:"etag"`
+}
+
+// Observe tunes notifications to observers (RFC 7641).
+type Observe struct {
+	// MinInterval is the least time between two notifications of one
+	// resource; changes in between are folded into the next one. 0..1h,
+	// default 0.
+	MinInterval Duration `yaml:"min_interval"`
+	// ConEvery makes every Nth notification confirmable, so that observers
+	// that went away are noticed. 1..1000, default 5.
+	ConEvery int `yaml:"con_every"`
+}
+
+// Limits bound what the gateway holds in memory.
+type Limits struct {
+	MaxResources   int `yaml:"max_resources"`   // 1..100000, default 512
+	MaxURILength   int `yaml:"max_uri_length"`  // bytes, 1..1024, default 255
+	MaxValueSize   int `yaml:"max_value_size"`  // bytes, 1..1048576, default 16384
+	MaxObservers   int `yaml:"max_observers"`   // 0..100000, default 256
+	DedupEntries   int `yaml:"dedup_entries"`   // 64..1048576, default 16384
+	BlockTransfers int `yaml:"block_transfers"` // concurrent Block1 uploads, 1..10000, default 64
+}
+
+// Resource is one resource served by the gateway.
+type Resource struct {
+	// URI is the path the resource is served at, such as "sensors/temp". A
+	// leading "/" is accepted in the file and removed.
+	URI       string     `yaml:"uri"`
+	MediaType *MediaType `yaml:"media_type"` // nil: no Content-Format option
+	MaxAge    *uint32    `yaml:"max_age"`    // nil: no Max-Age option
+	// Value is the resource's representation at boot.
+	Value string `yaml:"value"`
+	// ETag makes responses carry an ETag option.
+	ETag bool `yaml:"etag"`
+	// Attributes are the link attributes listed for the resource in
+	// /.well-known/core, in the order written in the file.
+	Attributes Attributes `yaml:"attributes"`
+	// Methods are the methods the resource answers, upper case: GET, PUT,
+	// POST, DELETE. Any case is accepted in the file. A resource with no
+	// methods answers 4.05 Method Not Allowed to every request.
+	Methods []string `yaml:"methods"`
+}
+
+// Attribute is one link attribute, such as title="resource1".
+type Attribute struct{ Name, Value string }
+
+// Attributes are link attributes in the order they were written.
+//
+// In YAML they are a mapping; scalar values are taken as their text, so that
+// ct: 0 gives the value "0", and an empty value gives "".
+type Attributes []Attribute
+
+// MediaType is a CoAP Content-Format number (RFC 7252 section 12.3).
+//
+// In YAML it is written as a name, such as text/plain, or as a number
+// 0..65535.
+type MediaType uint16
+
+// Media types with a name, from the CoAP Content-Formats registry.
+const (
+	TextPlain         MediaType = 0   // text/plain;charset=utf-8
+	AppLinkFormat     MediaType = 40  // application/link-format
+	AppXML            MediaType = 41  // application/xml
+	AppOctets         MediaType = 42  // application/octet-stream
+	AppExi            MediaType = 47  // application/exi
+	AppJSON           MediaType = 50  // application/json
+	AppJSONPatch      MediaType = 51  // application/json-patch+json
+	AppJSONMergePatch MediaType = 52  // application/merge-patch+json
+	AppCBOR           MediaType = 60  // application/cbor
+	AppSenmlJSON      MediaType = 110 // application/senml+json
+	AppSensmlJSON     MediaType = 111 // application/sensml+json
+	AppSenmlCbor      MediaType = 112 // application/senml+cbor
+	AppSensmlCbor     MediaType = 113 // application/sensml+cbor
+)
+
+// String returns the media type's name, such as "text/plain", or its number
+// when it has no name here.
+func (m MediaType) String() string {
+	switch m {
+	case TextPlain:
+		return "text/plain"
+	case AppLinkFormat:
+		return "application/link-format"
+	case AppXML:
+		return "application/xml"
+	case AppOctets:
+		return "application/octet-stream"
+	case AppExi:
+		return "application/exi"
+	case AppJSON:
+		return "application/json"
+	case AppJSONPatch:
+		return "application/json-patch+json"
+	case AppJSONMergePatch:
+		return "application/merge-patch+json"
+	case AppCBOR:
+		return "application/cbor"
+	case AppSenmlJSON:
+		return "application/senml+json"
+	case AppSensmlJSON:
+		return "application/sensml+json"
+	case AppSenmlCbor:
+		return "application/senml+cbor"
+	case AppSensmlCbor:
+		return "application/sensml+cbor"
+	}
+	return strconv.Itoa(int(m))
+}
+
+// ParseMediaType parses a media type name, such as "application/json", or a
+// number 0..65535. Names are matched without regard to case or spaces;
+// "text/plain;charset=utf-8" is text/plain.
+func ParseMediaType(s string) (MediaType, error) {
+	name := strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	if name == "text/plain;charset=utf-8" {
+		return TextPlain, nil
+	}
+	for m := range MediaType(AppSensmlCbor + 1) {
+		if m.String() == name {
+			return m, nil
+		}
+	}
+	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return MediaType(n), nil
+	}
+	return 0, fmt.Errorf("%q is not a known media type (use a name such as text/plain or a number 0..65535)", s)
+}
+
+// Duration is a time.Duration written in YAML as "200ms", "5s" or "1h". It is
+// never negative.
+type Duration time.Duration
+
+// String formats d like time.Duration does.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// defaults returns the configuration of an empty file.
+func defaults() *Config {
+	return &Config{CoAP: CoAP{
+		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
+		DiscoveryLeisure: Duration(5 * time.Second),
+		Observe:          Observe{ConEvery: 5},
+		Limits: Limits{
+			MaxResources:   512,
+			MaxURILength:   255,
+			MaxValueSize:   16384,
+			MaxObservers:   256,
+			DedupEntries:   16384,
+			BlockTransfers: 64,
+		},
+	}}
+}

@@ -1,0 +1,256 @@
+package appliance
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// decoder fills a Config from the YAML syntax tree, collecting every problem
+// rather than stopping at the first.
+//
+// goccy/go-yaml's own decoder is not used: it stops at the first error, picks
+// one at random of several unknown fields, and lets a float such as 1.5 into
+// an int field go by without a word.
+type decoder struct {
+	name string
+	errs []*Error
+	bad  []string // paths that failed to decode
+}
+
+// field is a key of a YAML mapping and what to do with its value.
+type field struct {
+	key string
+	set func(n ast.Node, path string)
+}
+
+func (d *decoder) fail(n ast.Node, path, msg string) {
+	line, col := position(n)
+	d.errs = append(d.errs, &Error{File: d.name, Line: line, Column: col, Field: path, Msg: msg})
+	d.bad = append(d.bad, path)
+}
+
+// report records err, as returned by unmarshalling the node at path.
+func (d *decoder) report(n ast.Node, path string, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, err := range j.Unwrap() {
+			d.report(n, path, err)
+		}
+		return
+	}
+	var ne *nodeError
+	if errors.As(err, &ne) {
+		d.fail(ne.node, path+ne.sub, ne.msg)
+		return
+	}
+	d.fail(n, path, err.Error())
+}
+
+// failed reports whether the field at path, or one holding it, failed to
+// decode, so that the rules need not complain about it too.
+func (d *decoder) failed(path string) bool {
+	for _, b := range d.bad {
+		if path == b || b == "" || strings.HasPrefix(path, b) && strings.ContainsRune(".[", rune(path[len(b)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapping decodes the mapping n by fields. A key written with no value counts
+// as left out.
+func (d *decoder) mapping(n ast.Node, path string, fields ...field) {
+	n, err := unwrap(n)
+	if err != nil {
+		d.report(n, path, err)
+		return
+	}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if !isNull(n) {
+			d.fail(n, path, "expected a mapping, found "+describe(n))
+		}
+		return
+	}
+	for _, mv := range m.Values {
+		key, err := keyText(mv.Key)
+		if err != nil {
+			d.report(mv.Key, path, err)
+			continue
+		}
+		p := childPath(path, key)
+		i := slices.IndexFunc(fields, func(f field) bool { return f.key == key })
+		if i < 0 {
+			known := make([]string, len(fields))
+			for i, f := range fields {
+				known[i] = f.key
+			}
+			d.fail(mv.Key, p, "unknown field (known: "+strings.Join(known, ", ")+")")
+			continue
+		}
+		v, err := unwrap(mv.Value)
+		if err != nil {
+			d.report(mv.Value, p, err)
+			continue
+		}
+		if !isNull(v) {
+			fields[i].set(v, p)
+		}
+	}
+}
+
+// sequence calls each for every element of the sequence n.
+func (d *decoder) sequence(n ast.Node, path string, each func(n ast.Node, path string)) {
+	s, ok := n.(*ast.SequenceNode)
+	if !ok {
+		d.fail(n, path, "expected a list, found "+describe(n))
+		return
+	}
+	for i, v := range s.Values {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		v, err := unwrap(v)
+		if err != nil {
+			d.report(v, p, err)
+			continue
+		}
+		each(v, p)
+	}
+}
+
+func (d *decoder) coap(n ast.Node, path string, c *CoAP) {
+	d.mapping(n, path,
+		field{"listen", d.list(&c.Listen)},
+		field{"service_discovery", d.boolean(&c.ServiceDiscovery)},
+		field{"discovery_leisure", d.unmarshal(&c.DiscoveryLeisure)},
+		field{"dynamic_resources", d.boolean(&c.DynamicResources)},
+		field{"new_resource_details", func(n ast.Node, path string) {
+			c.NewResourceDetails = &Details{}
+			dt := c.NewResourceDetails
+			d.mapping(n, path,
+				field{"media_type", d.mediaType(&dt.MediaType)},
+				field{"max_age", d.maxAge(&dt.MaxAge)},
+				field{"etag", d.boolean(&dt.ETag)},
+			)
+		}},
+		field{"observe", func(n ast.Node, path string) {
+			d.mapping(n, path,
+				field{"min_interval", d.unmarshal(&c.Observe.MinInterval)},
+				field{"con_every", d.integer(&c.Observe.ConEvery)},
+			)
+		}},
+		field{"limits", func(n ast.Node, path string) {
+			l := &c.Limits
+			d.mapping(n, path,
+				field{"max_resources", d.integer(&l.MaxResources)},
+				field{"max_uri_length", d.integer(&l.MaxURILength)},
+				field{"max_value_size", d.integer(&l.MaxValueSize)},
+				field{"max_observers", d.integer(&l.MaxObservers)},
+				field{"dedup_entries", d.integer(&l.DedupEntries)},
+				field{"block_transfers", d.integer(&l.BlockTransfers)},
+			)
+		}},
+		field{"resources", func(n ast.Node, path string) {
+			c.Resources = []Resource{}
+			d.sequence(n, path, func(n ast.Node, path string) {
+				c.Resources = append(c.Resources, Resource{})
+				d.resource(n, path, &c.Resources[len(c.Resources)-1])
+			})
+		}},
+	)
+}
+
+func (d *decoder) resource(n ast.Node, path string, r *Resource) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least uri:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"uri", d.str(&r.URI)},
+		field{"media_type", d.mediaType(&r.MediaType)},
+		field{"max_age", d.maxAge(&r.MaxAge)},
+		field{"value", d.str(&r.Value)},
+		field{"etag", d.boolean(&r.ETag)},
+		field{"attributes", d.unmarshal(&r.Attributes)},
+		field{"methods", d.list(&r.Methods)},
+	)
+}
+
+func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			d.fail(n, path, mismatch(n, "a boolean (use true or false)"))
+			return
+		}
+		*dst = b.Value
+	}
+}
+
+func (d *decoder) integer(dst *int) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		i, err := integer(n, math.MinInt, math.MaxInt)
+		if err != nil {
+			d.report(n, path, err)
+			return
+		}
+		*dst = int(i)
+	}
+}
+
+func (d *decoder) maxAge(dst **uint32) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		i, err := integer(n, 0, math.MaxUint32)
+		if err != nil {
+			d.report(n, path, err)
+			return
+		}
+		v := uint32(i)
+		*dst = &v
+	}
+}
+
+func (d *decoder) str(dst *string) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		s, ok := scalarText(n)
+		if !ok {
+			d.fail(n, path, mismatch(n, "a string"))
+			return
+		}
+		*dst = s
+	}
+}
+
+func (d *decoder) list(dst *[]string) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		*dst = []string{}
+		d.sequence(n, path, func(n ast.Node, path string) {
+			var s string
+			d.str(&s)(n, path)
+			*dst = append(*dst, s)
+		})
+	}
+}
+
+func (d *decoder) mediaType(dst **MediaType) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		var m MediaType
+		if err := m.UnmarshalYAML(n); err != nil {
+			d.report(n, path, err)
+			return
+		}
+		*dst = &m
+	}
+}
+
+// unmarshal decodes with the UnmarshalYAML method of dst.
+func (d *decoder) unmarshal(dst interface{ UnmarshalYAML(ast.Node) error }) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		if err := dst.UnmarshalYAML(n); err != nil {
+			d.report(n, path, err)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package appliance
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+//go:embed default.yaml
+var defaultYAML string
+
+// Default returns the configuration pigw ships with, parsed from the embedded
+// default.yaml.
+func Default() *Config {
+	c, err := Parse("default.yaml", []byte(defaultYAML))
+	if err != nil {
+		panic(fmt.Sprintf("appliance: the embedded default.yaml is broken: %v", err))
+	}
+	return c
+}
+
+// Load reads and parses the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes a configuration file, fills in defaults for what it leaves
+// out and checks the result. An empty file gives the defaults.
+//
+// name is the file's name for error messages. The error, if any, joins one
+// *Error per problem found, sorted by line.
+func Parse(name string, data []byte) (*Config, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	c := defaults()
+	d := decoder{name: name}
+	var body ast.Node
+	for i, doc := range f.Docs {
+		if i == 0 {
+			body = doc.Body
+			continue
+		}
+		if doc.Body != nil {
+			d.fail(doc.Body, "", "a second YAML document (the configuration is one document)")
+			break
+		}
+	}
+	if body != nil {
+		d.mapping(body, "", field{"coap", func(n ast.Node, path string) { d.coap(n, path, &c.CoAP) }})
+	}
+	ix := index{}
+	ix.add(body, "")
+	for _, e := range c.validate(ix.at) {
+		if !d.failed(e.Field) {
+			e.File = name
+			d.errs = append(d.errs, e)
+		}
+	}
+	if len(d.errs) > 0 {
+		return nil, joinSorted(d.errs)
+	}
+	return c, nil
+}
+
+// Error is one problem in a configuration file.
+type Error struct {
+	File   string // the name given to Parse; empty for Validate
+	Line   int    // 1-based; 0 when not known
+	Column int    // 1-based; 0 when not known
+	Field  string // such as "coap.resources[1].media_type"; empty for YAML syntax errors
+	Msg    string // what is wrong, naming the bad value and the rule
+}
+
+// Error returns "file:line:column: field: message", leaving out what is not
+// known.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File + ":")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Line, e.Column)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// joinSorted joins errs sorted by position, keeping the order of those on
+// the same spot.
+func joinSorted(errs []*Error) error {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
+	}
+	return errors.Join(all...)
+}
+
+// syntaxError rewords an error of the YAML parser.
+func syntaxError(name string, err error) error {
+	e := &Error{File: name}
+	msg := err.Error()
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		msg = ye.GetMessage()
+		if t := ye.GetToken(); t != nil && t.Position != nil {
+			e.Line, e.Column = t.Position.Line, t.Position.Column
+		}
+	}
+	// Show control characters, such as a tab the parser tripped on, as \t.
+	var b strings.Builder
+	for _, r := range msg {
+		if r < 0x20 || r == 0x7f {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	e.Msg = "YAML syntax: " + b.String()
+	return e
+}
+
+// index maps the path of every node in a YAML document to the node.
+type index map[string]place
+
+// place is where a field is: the key naming it, and its value.
+type place struct{ key, value ast.Node }
+
+func (ix index) add(n ast.Node, path string) {
+	n, err := unwrap(n)
+	if err != nil {
+		return
+	}
+	switch n := n.(type) {
+	case *ast.MappingNode:
+		for _, mv := range n.Values {
+			key, err := keyText(mv.Key)
+			if err != nil {
+				continue
+			}
+			p := childPath(path, key)
+			ix[p] = place{mv.Key, mv.Value}
+			ix.add(mv.Value, p)
+		}
+	case *ast.SequenceNode:
+		for i, v := range n.Values {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			ix[p] = place{v, v}
+			ix.add(v, p)
+		}
+	}
+}
+
+// at returns the line and column of the field at path: of its key if key is
+// true, else of its value. A field that is not in the file is placed at the
+// nearest field holding it.
+func (ix index) at(path string, key bool) (line, col int) {
+	for p := path; p != ""; p = parentPath(p) {
+		if pl, ok := ix[p]; ok {
+			if key && p == path {
+				return position(pl.key)
+			}
+			return position(pl.value)
+		}
+	}
+	return 0, 0
+}
+
+// childPath returns the path of key in the mapping at path.
+func childPath(path, key string) string {
+	if path == "" {
+		return strings.TrimPrefix(keyPath(key), ".")
+	}
+	return path + keyPath(key)
+}
+
+// keyPath returns the path element for a mapping key: ".name", or
+// ["some name"] for a key that is not a plain name.
+func keyPath(key string) string {
+	plain := key != ""
+	for _, r := range key {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-') {
+			plain = false
+		}
+	}
+	if !plain {
+		return fmt.Sprintf("[%q]", key)
+	}
+	return "." + key
+}
+
+// parentPath strips the last element from path.
+func parentPath(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndex(path, "["); i >= 0 {
+			// A quoted key may hold "[": find the start of the quote.
+			if strings.HasSuffix(path, `"]`) {
+				if j := strings.LastIndex(path[:len(path)-2], `["`); j >= 0 {
+					return path[:j]
+				}
+			}
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// position returns where n starts.
+func position(n ast.Node) (line, col int) {
+	switch v := n.(type) {
+	case nil:
+		return 0, 0
+	case *ast.MappingNode:
+		// A block mapping's token is the ':' after its first key.
+		if !v.IsFlowStyle && len(v.Values) > 0 {
+			return position(v.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		return position(v.Key)
+	}
+	t := n.GetToken()
+	if t == nil || t.Position == nil {
+		return 0, 0
+	}
+	return t.Position.Line, t.Position.Column
+}

@@ -1,0 +1,254 @@
+package appliance
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks c against the rules documented on its fields, as Parse
+// does for a file, and reports every problem found. On the way it brings
+// resource URIs and methods to their normal form: no leading "/", methods in
+// upper case.
+//
+// Parse calls Validate; call it for a Config built in Go. The errors then
+// name fields but no file, line or column.
+func (c *Config) Validate() error {
+	errs := c.validate(func(string, bool) (int, int) { return 0, 0 })
+	if len(errs) > 0 {
+		return joinSorted(errs)
+	}
+	return nil
+}
+
+// validator collects the problems of one Config.
+type validator struct {
+	// at returns where the field at path is in the file: its key if key is
+	// true, else its value.
+	at   func(path string, key bool) (line, col int)
+	errs []*Error
+}
+
+func (v *validator) fail(path string, key bool, format string, args ...any) {
+	line, col := v.at(path, key)
+	v.errs = append(v.errs, &Error{Line: line, Column: col, Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// where returns " (line N)" for the field at path, or "" when not known.
+func (v *validator) where(path string) string {
+	if line, _ := v.at(path, false); line > 0 {
+		return fmt.Sprintf(" (line %d)", line)
+	}
+	return ""
+}
+
+func (c *Config) validate(at func(path string, key bool) (line, col int)) []*Error {
+	v := &validator{at: at}
+	v.coap(&c.CoAP, "coap")
+	return v.errs
+}
+
+// Rules for the CoAP section.
+const (
+	maxDiscoveryLeisure = 60 * time.Second
+	maxMinInterval      = time.Hour
+	maxConEvery         = 1000
+	maxURISegment       = 255 // bytes in a Uri-Path option (RFC 7252 section 5.10)
+)
+
+func (v *validator) coap(c *CoAP, path string) {
+	v.listen(c.Listen, path+".listen")
+
+	if d := time.Duration(c.DiscoveryLeisure); d < 0 || d > maxDiscoveryLeisure {
+		v.fail(path+".discovery_leisure", false, "%v is out of range (0s..%v)", d, maxDiscoveryLeisure)
+	}
+	if d := time.Duration(c.Observe.MinInterval); d < 0 || d > maxMinInterval {
+		v.fail(path+".observe.min_interval", false, "%v is out of range (0s..%v)", d, maxMinInterval)
+	}
+	if n := c.Observe.ConEvery; n < 1 || n > maxConEvery {
+		v.fail(path+".observe.con_every", false, "%d is out of range (1..%d)", n, maxConEvery)
+	}
+
+	l := &c.Limits
+	limits := []struct {
+		name     string
+		value    *int
+		min, max int
+	}{
+		{"max_resources", &l.MaxResources, 1, 100000},
+		{"max_uri_length", &l.MaxURILength, 1, 1024},
+		{"max_value_size", &l.MaxValueSize, 1, 1048576},
+		{"max_observers", &l.MaxObservers, 0, 100000},
+		{"dedup_entries", &l.DedupEntries, 64, 1048576},
+		{"block_transfers", &l.BlockTransfers, 1, 10000},
+	}
+	ok := map[string]bool{} // limits that are in range and so can be enforced
+	for _, lim := range limits {
+		if *lim.value < lim.min || *lim.value > lim.max {
+			v.fail(path+".limits."+lim.name, false, "%d is out of range (%d..%d)", *lim.value, lim.min, lim.max)
+			continue
+		}
+		ok[lim.name] = true
+	}
+
+	if n := len(c.Resources); ok["max_resources"] && n > l.MaxResources {
+		v.fail(path+".resources", false, "%d resources, more than limits.max_resources (%d)", n, l.MaxResources)
+	}
+	first := map[string]int{} // resource index by URI
+	for i := range c.Resources {
+		r := &c.Resources[i]
+		p := fmt.Sprintf("%s.resources[%d]", path, i)
+		if v.resource(r, p, l, ok) {
+			if j, dup := first[r.URI]; dup {
+				prev := fmt.Sprintf("%s.resources[%d]", path, j)
+				v.fail(p+".uri", false, "%q is already used by %s%s", r.URI, prev, v.where(prev+".uri"))
+				continue
+			}
+			first[r.URI] = i
+		}
+	}
+}
+
+// listen checks the addresses to listen on.
+func (v *validator) listen(addrs []string, path string) {
+	if len(addrs) == 0 {
+		v.fail(path, false, `no address to listen on (give at least one, such as "0.0.0.0:5683")`)
+		return
+	}
+	first := map[netip.AddrPort]int{}
+	for i, a := range addrs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		ap, msg := parseListen(a)
+		if msg != "" {
+			v.fail(p, false, "%q: %s", a, msg)
+			continue
+		}
+		if j, dup := first[ap]; dup {
+			v.fail(p, false, "%q is listed twice (first as listen[%d])", a, j)
+			continue
+		}
+		first[ap] = i
+	}
+}
+
+// parseListen parses host:port with host an IP literal, or says what is
+// wrong with it.
+func parseListen(s string) (netip.AddrPort, string) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return netip.AddrPort{}, "not host:port (write IPv6 addresses in brackets, such as [::1]:5683)"
+	}
+	if host == "" {
+		return netip.AddrPort{}, "host is empty (use 0.0.0.0 or [::] to listen on all addresses)"
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Sprintf("host %q is not an IPv4 or IPv6 address (names are not looked up)", host)
+	}
+	if addr.Is4() && strings.HasPrefix(s, "[") {
+		return netip.AddrPort{}, "IPv4 address in brackets (brackets are for IPv6 only)"
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return netip.AddrPort{}, "port must be 1..65535"
+	}
+	return netip.AddrPortFrom(addr, uint16(n)), ""
+}
+
+// resource checks one resource, brings its URI and methods to normal form,
+// and reports whether its URI is valid.
+func (v *validator) resource(r *Resource, path string, l *Limits, ok map[string]bool) (uriOK bool) {
+	written := r.URI
+	r.URI = strings.TrimPrefix(r.URI, "/")
+	switch msg := checkURI(r.URI, l.MaxURILength, ok["max_uri_length"]); {
+	case written != "" && r.URI == "":
+		v.fail(path+".uri", false, "%q names no resource (give a path such as sensors/temp)", written)
+	case msg != "":
+		v.fail(path+".uri", false, "%s", msg)
+	default:
+		uriOK = true
+	}
+
+	if ok["max_value_size"] && len(r.Value) > l.MaxValueSize {
+		v.fail(path+".value", false, "%d bytes, more than limits.max_value_size (%d)", len(r.Value), l.MaxValueSize)
+	}
+
+	first := map[string]int{}
+	for i, m := range r.Methods {
+		p := fmt.Sprintf("%s.methods[%d]", path, i)
+		up := strings.ToUpper(m)
+		switch up {
+		case "GET", "PUT", "POST", "DELETE":
+		default:
+			v.fail(p, false, "%q is not a method (GET, PUT, POST or DELETE)", m)
+			continue
+		}
+		if j, dup := first[up]; dup {
+			v.fail(p, false, "%q is listed twice (first as methods[%d])", m, j)
+			continue
+		}
+		first[up] = i
+		r.Methods[i] = up
+	}
+
+	for _, a := range r.Attributes {
+		p := childPath(path+".attributes", a.Name)
+		if msg := checkAttributeName(a.Name); msg != "" {
+			v.fail(p, true, "%s", msg)
+		}
+		if strings.ContainsAny(a.Value, "\"\r\n") {
+			v.fail(p, false, "%q: an attribute value may not contain a double quote or a line break", a.Value)
+		}
+	}
+	return uriOK
+}
+
+// checkURI says what is wrong with a resource URI with the leading "/"
+// removed, or returns "".
+func checkURI(uri string, maxLen int, checkLen bool) string {
+	switch {
+	case uri == "":
+		return `missing (give the path the resource is served at, such as sensors/temp)`
+	case strings.ContainsAny(uri, "?#"):
+		return fmt.Sprintf(`%q contains "?" or "#" (a uri here is a path: no query, no fragment)`, uri)
+	case strings.ContainsFunc(uri, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Sprintf("%q contains a control character", uri)
+	case checkLen && len(uri) > maxLen:
+		return fmt.Sprintf("%d bytes long, more than limits.max_uri_length (%d)", len(uri), maxLen)
+	}
+	segs := strings.Split(uri, "/")
+	if segs[0] == ".well-known" {
+		return fmt.Sprintf("%q is under .well-known/, which is reserved", uri)
+	}
+	for i, s := range segs {
+		switch {
+		case s == "":
+			return fmt.Sprintf(`%q has an empty segment (no "//", no "/" at the end)`, uri)
+		case s == "." || s == "..":
+			return fmt.Sprintf(`%q has a %q segment (not allowed)`, uri, s)
+		case len(s) > maxURISegment:
+			return fmt.Sprintf("%q: segment %d is %d bytes long, more than a CoAP Uri-Path option holds (%d)", uri, i+1, len(s), maxURISegment)
+		}
+	}
+	return ""
+}
+
+// checkAttributeName says what is wrong with a link attribute name, or
+// returns "".
+func checkAttributeName(name string) string {
+	if name == "" {
+		return "an attribute name may not be empty"
+	}
+	if strings.EqualFold(name, "href") {
+		return fmt.Sprintf("%q is not allowed as an attribute name (the link's target is the uri)", name)
+	}
+	for _, r := range name {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Sprintf("attribute name %q may only hold letters, digits, '-', '_' and '.'", name)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,45 @@
+// Command pigw is the whole appliance in one binary: run it as the appliance (as PID 1 on the
+// Pi, or as a normal process on a laptop), and more subcommands as they come.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `pigw: a CoAP gateway appliance for the Raspberry Pi
+
+Usage:
+  pigw run [--config FILE] [--state-dir DIR] [--log-level LEVEL]   run the appliance
+  pigw version                                                      print the version
+
+Run "pigw run --help" for the flags of run.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand and returns the exit status: 0 ok, 1 failure, 2 usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runAppliance(args[1:], stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "pigw", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "pigw: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pigw/pigw/appliance"
+)
+
+func runAppliance(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pigw run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config file (default: the built-in config, the tutorial's server example)")
+	stateDir := fs.String("state-dir", defaultStateDir(), `where dynamic resources and written values are kept ("" for memory only)`)
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pigw run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "pigw run: --log-level %q: must be debug, info, warn or error\n", *level)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	cfg := appliance.Default()
+	source := "built-in default"
+	if *configPath != "" {
+		var err error
+		if cfg, err = appliance.Load(*configPath); err != nil {
+			fmt.Fprintf(stderr, "pigw run: invalid config:\n%v\n", err)
+			return 2
+		}
+		source = *configPath
+	}
+	log.Info("pigw starting", "version", version, "config", source)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := appliance.Run(ctx, cfg, *stateDir, log); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("pigw stopped", "err", err)
+		return 1
+	}
+	log.Info("pigw stopped")
+	return 0
+}
+
+// defaultStateDir is $XDG_STATE_HOME/pigw, or ~/.local/state/pigw.
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "pigw")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "pigw")
+	}
+	return "pigw-state"
+}
