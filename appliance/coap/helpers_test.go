@@ -2,6 +2,7 @@ package coap
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -29,10 +30,7 @@ func startServer(t testing.TB, s *Server) netip.AddrPort {
 
 func newTestServer(t testing.TB, cfg Config) (*Server, netip.AddrPort) {
 	t.Helper()
-	if cfg.Listen == nil {
-		cfg.Listen = []string{"127.0.0.1:0"}
-	}
-	s, err := NewServer(cfg)
+	s, err := NewServer(withListen(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +55,9 @@ func seedServer(t testing.TB, cfg Config) (*Server, netip.AddrPort) {
 }
 
 func withListen(cfg Config) Config {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.Listen == nil {
 		cfg.Listen = []string{"127.0.0.1:0"}
 	}

@@ -161,8 +161,9 @@ func TestNewResourceHandlerRunsAfterAnswer(t *testing.T) {
 	s, addr := seedServer(t, Config{})
 	got := make(chan Details, 1)
 	s.OnNewResource(func(r *Resource) {
-		got <- r.Details()
+		d := r.Details()
 		_ = r.SetDetails(Details{MediaType: TextPlain, MaxAge: 100, ETag: true})
+		got <- d
 	})
 	c := dial(t, addr)
 	if m := c.do(codes.PUT, "made/by/put", "hello", uintOpt(message.ContentFormat, 42)); m.Code != codes.Created {
