@@ -23,6 +23,9 @@ func newCoAPServer(cfg *CoAP, store *resourceStore, log *slog.Logger) (*coap.Ser
 		},
 		Logger: log,
 	}
+	if cfg.Limits.MaxObservers == 0 {
+		ccfg.Limits.MaxObservers = -1 // the config's 0 turns observe off
+	}
 	if store != nil {
 		ccfg.Persister = store
 	}

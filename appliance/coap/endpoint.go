@@ -20,8 +20,9 @@ type endpoint struct {
 	srv    *Server
 	conn   *net.UDPConn
 	local  netip.AddrPort
-	v6     bool
-	closed atomic.Bool
+	v6       bool
+	wildcard bool
+	closed   atomic.Bool
 }
 
 func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
@@ -49,7 +50,7 @@ func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
 	_ = conn.SetReadBuffer(1 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6}, nil
+	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6, wildcard: ap.Addr().IsUnspecified()}, nil
 }
 
 func (ep *endpoint) close() {
@@ -85,21 +86,29 @@ func (ep *endpoint) readLoop(ctx context.Context) {
 	}
 }
 
-// packetDst finds the destination address in IP_PKTINFO or IPV6_PKTINFO control data.
-func packetDst(oob []byte) netip.Addr {
+// pktinfo is where a datagram arrived: its destination address and interface.
+type pktinfo struct {
+	dst     netip.Addr
+	ifindex uint32
+}
+
+// packetDst reads IP_PKTINFO or IPV6_PKTINFO control data.
+func packetDst(oob []byte) pktinfo {
 	hdr := unix.CmsgLen(0)
 	for len(oob) >= hdr {
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		l := int(h.Len)
 		if l < hdr || l > len(oob) {
-			return netip.Addr{}
+			return pktinfo{}
 		}
 		data := oob[hdr:l]
 		switch {
-		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= 12:
-			return netip.AddrFrom4([4]byte(data[8:12])) // struct in_pktinfo: ifindex, spec_dst, addr
-		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= 16:
-			return netip.AddrFrom16([16]byte(data[0:16])).Unmap() // struct in6_pktinfo: addr, ifindex
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+			return pktinfo{dst: netip.AddrFrom4(pi.Addr), ifindex: uint32(pi.Ifindex)}
+		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			pi := (*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+			return pktinfo{dst: netip.AddrFrom16(pi.Addr).Unmap(), ifindex: pi.Ifindex}
 		}
 		next := unix.CmsgSpace(l - hdr)
 		if next > len(oob) {
@@ -107,5 +116,46 @@ func packetDst(oob []byte) netip.Addr {
 		}
 		oob = oob[next:]
 	}
-	return netip.Addr{}
+	return pktinfo{}
+}
+
+// sourceOOB fills buf with control data that makes an answer leave from the address the
+// request was sent to. A socket bound to a wildcard address otherwise lets routing pick the
+// source, which on a host with two interfaces in one subnet (eth0 and wlan0) may be an
+// address the client did not ask, and the client drops the answer. It returns nil when the
+// kernel's choice is right: a socket bound to one address, or an answer to a multicast request.
+func (ep *endpoint) sourceOOB(pi pktinfo, buf []byte) []byte {
+	if !ep.wildcard || !pi.dst.IsValid() || pi.dst.IsMulticast() {
+		return nil
+	}
+	hdr := unix.CmsgLen(0)
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&buf[0]))
+	if ep.v6 {
+		n := unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+		clear(buf[:n])
+		h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+		p := (*unix.Inet6Pktinfo)(unsafe.Pointer(&buf[hdr]))
+		p.Addr, p.Ifindex = pi.dst.As16(), pi.ifindex
+		return buf[:n]
+	}
+	n := unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+	clear(buf[:n])
+	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+	h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+	p := (*unix.Inet4Pktinfo)(unsafe.Pointer(&buf[hdr]))
+	p.Spec_dst = pi.dst.As4()
+	return buf[:n]
+}
+
+// sendFrom sends an answer from the address the request arrived at.
+func (ep *endpoint) sendFrom(b []byte, to netip.AddrPort, pi pktinfo, oobBuf []byte) {
+	oob := ep.sourceOOB(pi, oobBuf)
+	if oob == nil {
+		ep.send(b, to)
+		return
+	}
+	if _, _, err := ep.conn.WriteMsgUDPAddrPort(b, oob, to); err != nil && !ep.closed.Load() {
+		ep.srv.log.Debug("send", "to", to.String(), "err", err)
+	}
 }

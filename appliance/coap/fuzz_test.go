@@ -34,6 +34,6 @@ func FuzzPacket(f *testing.F) {
 	w := newWorker(s.endpoints[0])
 	peer := netip.MustParseAddrPort("127.0.0.1:9") // discard port: answers go nowhere
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		w.packet(pkt, peer, netip.Addr{})
+		w.packet(pkt, peer, pktinfo{})
 	})
 }

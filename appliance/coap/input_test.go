@@ -190,3 +190,28 @@ func encodeMsg(m *message.Message, buf []byte) (int, error) {
 	b := r.encode(m.Type, uint16(m.MessageID), m.Token, &buf)
 	return len(b), nil
 }
+
+// TestAnswerFromAskedAddress: on a wildcard socket the answer leaves from the address the
+// client sent to; a connected client socket accepts nothing else.
+func TestAnswerFromAskedAddress(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", "[::]:0"} {
+		s, err := NewServer(withListen(Config{Listen: []string{listen}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddResource("r", WithValue([]byte("v")), WithMethods(GET)); err != nil {
+			t.Fatal(err)
+		}
+		port := startServer(t, s).Port()
+		targets := []string{"127.0.0.2", "127.0.0.1"}
+		if listen[0] == '[' {
+			targets = []string{"::1"}
+		}
+		for _, ip := range targets {
+			to := netip.AddrPortFrom(netip.MustParseAddr(ip), port)
+			if m := dial(t, to).do(codes.GET, "r", ""); m.Code != codes.Content {
+				t.Errorf("%s via %s: %v", listen, to, m.Code)
+			}
+		}
+	}
+}

@@ -216,7 +216,8 @@ func (n *notifier) send(r *Resource, o *observer, rep *reply, con bool, now time
 			prev.timer.Stop()
 		}
 	}
-	p := &pendingCON{r: r, o: o, msg: msg, timeout: ackTimeout + rand.N(ackTimeout/2)}
+	at := n.srv.ackTimeout
+	p := &pendingCON{r: r, o: o, msg: msg, timeout: at + rand.N(at/2)}
 	if prev != nil && prev.o == o && prev.timer != nil {
 		p.tries, p.timeout = prev.tries, prev.timeout
 	}

@@ -79,18 +79,21 @@ func TestObserverDroppedOnReset(t *testing.T) {
 }
 
 func TestObserverDroppedOnTimeout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits through CON retransmissions")
+	s, err := NewServer(withListen(Config{Observe: ObserveConfig{ConEvery: 1}}))
+	if err != nil {
+		t.Fatal(err)
 	}
-	s, addr := seedServer(t, Config{Observe: ObserveConfig{ConEvery: 1}})
-	c := dial(t, addr)
+	s.ackTimeout = 20 * time.Millisecond // RFC 7252's 2 s would make this test take a minute
+	if _, err := s.AddResource("resource1", WithMethods(GET)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, startServer(t, s))
 	c.do(codes.GET, "resource1", "", opt{message.Observe, nil})
 	_ = s.Resource("resource1").SetValue([]byte("x"))
-	// Never ACK: after 4 retransmissions (2+4+8+16+32 s * up to 1.5) the observer goes.
-	// The test shortens the wait by driving retransmissions itself.
+	// Never ACK: after MAX_RETRANSMIT retransmissions of the same message the observer goes.
 	var mid uint16
 	for i := 0; i < 1+maxRetransmit; i++ {
-		n := c.recv(time.Minute)
+		n := c.recv(5 * time.Second)
 		if n == nil || n.Type != message.Confirmable {
 			t.Fatalf("transmission %d: %v", i, n)
 		}

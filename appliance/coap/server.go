@@ -20,7 +20,7 @@ type Limits struct {
 	MaxResources   int // resources in the tree; past it a creating PUT gets 5.03
 	MaxURILength   int // bytes of a request's path; past it 4.14
 	MaxValueSize   int // bytes of a value; past it 4.13
-	MaxObservers   int // observe registrations over all resources; past it GETs are served unobserved
+	MaxObservers   int // observe registrations over all resources; past it GETs are served unobserved; <0: none
 	DedupEntries   int // answers kept for retransmitted requests
 	BlockTransfers int // Block1 uploads in progress; past it 5.03
 }
@@ -64,6 +64,8 @@ type Server struct {
 	mid     atomic.Uint32
 	leisure atomic.Int32 // multicast answers waiting for their leisure
 
+	ackTimeout time.Duration // RFC 7252 ACK_TIMEOUT; shorter in tests
+
 	listenMu  sync.Mutex
 	endpoints []*endpoint
 }
@@ -88,7 +90,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, resources: make(map[string]*Resource)}
+	s := &Server{cfg: cfg, log: cfg.Logger, resources: make(map[string]*Resource), ackTimeout: ackTimeout}
 	s.dedup = newDedupCache(cfg.Limits.DedupEntries, exchangeLifetime)
 	s.blocks = newBlockStore(cfg.Limits.BlockTransfers, cfg.Limits.MaxValueSize)
 	s.notify = newNotifier(s)
@@ -102,6 +104,10 @@ func fillLimits(l *Limits) {
 		{&l.MaxResources, &d.MaxResources}, {&l.MaxURILength, &d.MaxURILength}, {&l.MaxValueSize, &d.MaxValueSize},
 		{&l.DedupEntries, &d.DedupEntries}, {&l.BlockTransfers, &d.BlockTransfers}, {&l.MaxObservers, &d.MaxObservers},
 	} {
+		if f.v == &l.MaxObservers && *f.v < 0 {
+			*f.v = 0 // observe turned off
+			continue
+		}
 		if *f.v <= 0 {
 			*f.v = *f.def
 		}

@@ -17,6 +17,7 @@ type worker struct {
 	ep   *endpoint
 	rbuf []byte
 	oob  []byte
+	soob []byte // control data for the answer's source address
 	wbuf []byte
 	path []byte
 	in   message.Message
@@ -28,7 +29,7 @@ const maxDatagram = 65536
 func newWorker(ep *endpoint) *worker {
 	return &worker{
 		srv: ep.srv, ep: ep,
-		rbuf: make([]byte, maxDatagram), oob: make([]byte, 128), wbuf: make([]byte, 1500),
+		rbuf: make([]byte, maxDatagram), oob: make([]byte, 128), soob: make([]byte, 128), wbuf: make([]byte, 1500),
 		path: make([]byte, 0, 256),
 		in:   message.Message{Options: make(message.Options, 0, 64)},
 		rep:  newReply(),
@@ -44,14 +45,14 @@ type request struct {
 }
 
 // packet handles one datagram: classifies it, deduplicates it and answers it.
-func (w *worker) packet(pkt []byte, from netip.AddrPort, dst netip.Addr) {
+func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 	if len(pkt) < 4 || pkt[0]>>6 != 1 {
 		return // not CoAP version 1: silently ignored (RFC 7252 §3)
 	}
 	typ := message.Type(pkt[0] >> 4 & 3)
 	code := codes.Code(pkt[1])
 	mid := binary.BigEndian.Uint16(pkt[2:4])
-	multicast := dst.IsMulticast()
+	multicast := pi.dst.IsMulticast()
 	switch {
 	case typ == message.Acknowledgement || typ == message.Reset:
 		w.srv.notify.answered(from, mid, typ == message.Reset)
@@ -59,7 +60,7 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, dst netip.Addr) {
 	case code == codes.Empty || code>>5 != 0:
 		// A ping, or a response nobody asked for: a CON one is rejected with RST.
 		if typ == message.Confirmable && !multicast {
-			w.ep.send(emptyMessage(message.Reset, mid, w.wbuf), from)
+			w.ep.sendFrom(emptyMessage(message.Reset, mid, w.wbuf), from, pi, w.soob)
 		}
 		return
 	case multicast && (typ == message.Confirmable || !w.srv.cfg.ServiceDiscovery):
@@ -72,7 +73,7 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, dst netip.Addr) {
 		return
 	case dedupAnswered:
 		if n > 0 && typ == message.Confirmable {
-			w.ep.send(w.wbuf[:n], from)
+			w.ep.sendFrom(w.wbuf[:n], from, pi, w.soob)
 		}
 		return
 	}
@@ -82,7 +83,7 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, dst netip.Addr) {
 		if multicast {
 			w.srv.sendAfterLeisure(w.ep, answer, from)
 		} else {
-			w.ep.send(answer, from)
+			w.ep.sendFrom(answer, from, pi, w.soob)
 		}
 	}
 	if after != nil {
