@@ -17,9 +17,9 @@ import (
 // endpoint is one listening UDP socket. Its socket reports each datagram's destination
 // address (IP_PKTINFO), which tells multicast requests from unicast ones.
 type endpoint struct {
-	srv    *Server
-	conn   *net.UDPConn
-	local  netip.AddrPort
+	srv      *Server
+	conn     *net.UDPConn
+	local    netip.AddrPort
 	v6       bool
 	wildcard bool
 	closed   atomic.Bool
