@@ -22,10 +22,16 @@ type endpoint struct {
 	local    netip.AddrPort
 	v6       bool
 	wildcard bool
-	closed   atomic.Bool
+	// multicastOnly marks the extra wildcard socket of service discovery: unicast datagrams
+	// that reach it are for addresses the server was not asked to serve, and are dropped.
+	multicastOnly bool
+	closed        atomic.Bool
 }
 
-func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
+// listenUDP opens a socket on ap. With service discovery on, sockets share their port
+// (SO_REUSEADDR), so a wildcard socket for multicast can sit beside specific ones.
+func listenUDP(s *Server, ap netip.AddrPort, multicastOnly bool) (*endpoint, error) {
+	reuse := s.cfg.ServiceDiscovery
 	v6 := ap.Addr().Is6() && !ap.Addr().Is4In6()
 	network := "udp4"
 	if v6 {
@@ -34,6 +40,12 @@ func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
+			if reuse {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+			}
+			if serr != nil {
+				return
+			}
 			if v6 {
 				serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
 			} else {
@@ -50,7 +62,7 @@ func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
 	_ = conn.SetReadBuffer(1 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6, wildcard: ap.Addr().IsUnspecified()}, nil
+	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6, wildcard: ap.Addr().IsUnspecified(), multicastOnly: multicastOnly}, nil
 }
 
 func (ep *endpoint) close() {

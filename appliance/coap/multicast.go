@@ -34,10 +34,6 @@ func (s *Server) joinGroups(ctx context.Context) {
 			wildcard = append(wildcard, ep)
 		}
 	}
-	if len(wildcard) == 0 {
-		s.log.Warn("service discovery needs a listen address of 0.0.0.0 or [::]; multicast requests will not be seen")
-		return
-	}
 	t := time.NewTicker(rejoinInterval)
 	defer t.Stop()
 	for {

@@ -53,6 +53,9 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 	code := codes.Code(pkt[1])
 	mid := binary.BigEndian.Uint16(pkt[2:4])
 	multicast := pi.dst.IsMulticast()
+	if w.ep.multicastOnly && !multicast {
+		return
+	}
 	switch {
 	case typ == message.Acknowledgement || typ == message.Reset:
 		w.srv.notify.answered(from, mid, typ == message.Reset)
