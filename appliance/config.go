@@ -2,9 +2,9 @@ package appliance
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
 )
 
 // Config is the content of pigw.yaml.
@@ -100,74 +100,21 @@ type Attributes []Attribute
 // 0..65535.
 type MediaType uint16
 
-// Media types with a name, from the CoAP Content-Formats registry.
-const (
-	TextPlain         MediaType = 0   // text/plain;charset=utf-8
-	AppLinkFormat     MediaType = 40  // application/link-format
-	AppXML            MediaType = 41  // application/xml
-	AppOctets         MediaType = 42  // application/octet-stream
-	AppExi            MediaType = 47  // application/exi
-	AppJSON           MediaType = 50  // application/json
-	AppJSONPatch      MediaType = 51  // application/json-patch+json
-	AppJSONMergePatch MediaType = 52  // application/merge-patch+json
-	AppCBOR           MediaType = 60  // application/cbor
-	AppSenmlJSON      MediaType = 110 // application/senml+json
-	AppSensmlJSON     MediaType = 111 // application/sensml+json
-	AppSenmlCbor      MediaType = 112 // application/senml+cbor
-	AppSensmlCbor     MediaType = 113 // application/sensml+cbor
-)
-
 // String returns the media type's name, such as "text/plain", or its number
-// when it has no name here.
-func (m MediaType) String() string {
-	switch m {
-	case TextPlain:
-		return "text/plain"
-	case AppLinkFormat:
-		return "application/link-format"
-	case AppXML:
-		return "application/xml"
-	case AppOctets:
-		return "application/octet-stream"
-	case AppExi:
-		return "application/exi"
-	case AppJSON:
-		return "application/json"
-	case AppJSONPatch:
-		return "application/json-patch+json"
-	case AppJSONMergePatch:
-		return "application/merge-patch+json"
-	case AppCBOR:
-		return "application/cbor"
-	case AppSenmlJSON:
-		return "application/senml+json"
-	case AppSensmlJSON:
-		return "application/sensml+json"
-	case AppSenmlCbor:
-		return "application/senml+cbor"
-	case AppSensmlCbor:
-		return "application/sensml+cbor"
-	}
-	return strconv.Itoa(int(m))
-}
+// when it has no name.
+func (m MediaType) String() string { return coap.MediaType(m).String() }
 
 // ParseMediaType parses a media type name, such as "application/json", or a
-// number 0..65535. Names are matched without regard to case or spaces;
-// "text/plain;charset=utf-8" is text/plain.
+// number 0..65535, with the CoAP engine's table of names.
 func ParseMediaType(s string) (MediaType, error) {
-	name := strings.ToLower(strings.ReplaceAll(s, " ", ""))
-	if name == "text/plain;charset=utf-8" {
-		return TextPlain, nil
+	m, err := coap.ParseMediaType(s)
+	if err == nil && m == coap.NoMediaType {
+		err = fmt.Errorf("%q is not a known media type (use a name such as text/plain or a number 0..65535)", s)
 	}
-	for m := range MediaType(AppSensmlCbor + 1) {
-		if m.String() == name {
-			return m, nil
-		}
+	if err != nil {
+		return 0, err
 	}
-	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
-		return MediaType(n), nil
-	}
-	return 0, fmt.Errorf("%q is not a known media type (use a name such as text/plain or a number 0..65535)", s)
+	return MediaType(m), nil
 }
 
 // Duration is a time.Duration written in YAML as "200ms", "5s" or "1h". It is

@@ -61,11 +61,11 @@ func (m MediaType) Valid() bool { return m >= NoMediaType && m <= maxMediaTypeNu
 // ParseMediaType accepts a registered name ("text/plain", "application/json"), a number
 // 0..65535, or "none".
 func ParseMediaType(s string) (MediaType, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
+	t := strings.ToLower(strings.ReplaceAll(s, " ", ""))
 	if t == "none" || t == "" {
 		return NoMediaType, nil
 	}
-	if t == "text/plain;charset=utf-8" || t == "text/plain; charset=utf-8" {
+	if t == "text/plain;charset=utf-8" {
 		return TextPlain, nil
 	}
 	for m, n := range mediaTypeNames {
