@@ -22,6 +22,10 @@ import (
 // the groups on every up multicast interface, the client sends out of one
 // end, and the datagram comes back both by multicast loopback on that end
 // and through the peer: each IPv6 discovery may be answered once per end.
+//
+// It runs twice: listening on the wildcard addresses, and listening on loopback addresses only,
+// where the server adds a wildcard socket that takes multicast requests only, and a unicast
+// request to another address of the host gets no answer.
 func TestMulticastDiscovery(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") == "true" {
@@ -32,6 +36,22 @@ func TestMulticastDiscovery(t *testing.T) {
 	ipBin := needTool(t, "ip", "iproute2")
 	needTool(t, "coap-client-notls", "libcoap3-bin")
 	t.Parallel()
+	for _, mode := range []struct {
+		name   string
+		listen []string
+	}{
+		{"wildcard", []string{"0.0.0.0:5683", "[::]:5683"}},
+		{"specific", []string{"127.0.0.1:5683", "[::1]:5683"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testMulticast(t, ipBin, mode.listen)
+		})
+	}
+}
+
+func testMulticast(t *testing.T, ipBin string, listen []string) {
+	specific := !strings.HasPrefix(listen[0], "0.0.0.0")
 
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
@@ -60,6 +80,7 @@ func TestMulticastDiscovery(t *testing.T) {
 	inNS(ipBin, "link", "add", "pmc0", "type", "veth", "peer", "name", "pmc1")
 	inNS(ipBin, "link", "set", "pmc0", "up")
 	inNS(ipBin, "link", "set", "pmc1", "up")
+	inNS(ipBin, "addr", "add", "10.99.0.1/24", "dev", "pmc0") // a test host's own address, inside the namespace
 
 	cfg := `coap:
   listen: LISTEN
@@ -67,7 +88,10 @@ func TestMulticastDiscovery(t *testing.T) {
   discovery_leisure: 300ms
   dynamic_resources: true
 ` + seedResources
-	s := startServerOn(t, cfg, []string{"0.0.0.0:5683", "[::]:5683"}, in)
+	s := startServerOn(t, cfg, listen, in)
+	if specific {
+		s.waitLog(regexp.MustCompile(`msg="listening for multicast requests" addr=0\.0\.0\.0:5683`), 5*time.Second)
+	}
 	for _, join := range []string{`group=224.0.1.187 iface=lo`, `group=ff02::fd iface=pmc0`} {
 		s.waitLog(regexp.MustCompile(`msg="joined All-CoAP-Nodes group" `+regexp.QuoteMeta(join)), 15*time.Second)
 	}
@@ -127,4 +151,13 @@ func TestMulticastDiscovery(t *testing.T) {
 	check(t, r, "4.04", nil, nil)
 	r = coapClientPrefix(t, in, "-m", "get", "coap://[::1]/resource1")
 	check(t, r, "2.05", ptr("default_value"), nil)
+	// An address the server was not asked to serve: answered only with a wildcard listen.
+	r = coapClientPrefix(t, in, "-B", "2", "-m", "get", "coap://10.99.0.1/resource1")
+	if specific {
+		if rs := r.Responses(); len(rs) > 0 {
+			t.Errorf("unicast to an address not listened on was answered: %s", rs[0].Line)
+		}
+	} else {
+		check(t, r, "2.05", ptr("default_value"), nil)
+	}
 }
