@@ -1,6 +1,7 @@
 package coap
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -20,6 +21,16 @@ const (
 )
 
 func szxSize(szx blockwise.SZX) int { return 1 << (uint(szx) + 4) }
+
+// szxOf gives the SZX of a block size of 16..1024 bytes.
+func szxOf(size int) (blockwise.SZX, error) {
+	for szx := blockwise.SZX16; szx <= maxSZX; szx++ {
+		if szxSize(szx) == size {
+			return szx, nil
+		}
+	}
+	return 0, fmt.Errorf("block size %d: must be 16, 32, 64, 128, 256, 512 or 1024", size)
+}
 
 type uploadKey struct {
 	peer netip.AddrPort

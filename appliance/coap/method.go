@@ -24,7 +24,7 @@ const (
 var methodNames = []struct {
 	m    Method
 	name string
-}{{GET, "GET"}, {PUT, "PUT"}, {POST, "POST"}, {DELETE, "DELETE"}}
+}{{GET, "GET"}, {PUT, "PUT"}, {POST, "POST"}, {DELETE, "DELETE"}, {FETCH, "FETCH"}, {PATCH, "PATCH"}, {IPATCH, "iPATCH"}}
 
 // String lists the methods in the set, such as "GET|PUT".
 func (m Method) String() string {
@@ -40,14 +40,15 @@ func (m Method) String() string {
 	return strings.Join(names, "|")
 }
 
-// ParseMethod reads one method name, in any case.
+// ParseMethod reads one method name, in any case: GET, PUT, POST, DELETE, and for requests
+// FETCH, PATCH and iPATCH.
 func ParseMethod(s string) (Method, error) {
 	for _, mn := range methodNames {
 		if strings.EqualFold(s, mn.name) {
 			return mn.m, nil
 		}
 	}
-	return 0, fmt.Errorf("%q is not a method (GET, PUT, POST or DELETE)", s)
+	return 0, fmt.Errorf("%q is not a method (GET, PUT, POST, DELETE, FETCH, PATCH or iPATCH)", s)
 }
 
 // methodOf maps a request code to its Method bit; 0 for codes a resource cannot enable.

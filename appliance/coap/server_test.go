@@ -291,8 +291,11 @@ func TestMethodAndMediaNames(t *testing.T) {
 	if _, err := ParseMediaType("text/foo"); err == nil || !strings.Contains(err.Error(), `"text/foo"`) {
 		t.Error(err)
 	}
-	if _, err := ParseMethod("PATCH"); err == nil {
-		t.Error("PATCH parsed")
+	if _, err := ParseMethod("BREW"); err == nil {
+		t.Error("BREW parsed")
+	}
+	if m, _ := ParseMethod("ipatch"); m != IPATCH || m.String() != "iPATCH" {
+		t.Error(m)
 	}
 	if m, _ := ParseMethod("delete"); m != DELETE {
 		t.Error(m)

@@ -1,0 +1,205 @@
+package coap
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
+	"github.com/plgd-dev/go-coap/v3/udp/coder"
+)
+
+// Do sends req and waits for its response, reassembling Block2 answers and splitting payloads
+// larger than a block into Block1 requests. The client's response handler sees the response
+// too. Without a deadline in ctx the session's Timeout applies.
+func (s *Session) Do(ctx context.Context, req Request) (Response, error) {
+	if err := req.check(); err != nil {
+		return Response{}, err
+	}
+	r := s.do(ctx, req, s.nextMID())
+	s.c.deliver(r)
+	return r, r.Err
+}
+
+// SendRequest sends req and returns at once with its message ID; the response, or the reason
+// there is none, reaches the client's response handler with that ID in RequestMID.
+func (s *Session) SendRequest(req Request) (uint16, error) {
+	if err := req.check(); err != nil {
+		return 0, err
+	}
+	mid := s.nextMID()
+	go func() { s.c.deliver(s.do(s.ctx, req, mid)) }()
+	return mid, nil
+}
+
+// wire is what varies between the messages of one request: block options and observe.
+type wire struct {
+	mid     uint16
+	payload []byte
+	block1  uint32
+	size1   int
+	block2  uint32
+	hasB1   bool
+	hasB2   bool
+	observe int // -1: no Observe option
+}
+
+func (s *Session) do(ctx context.Context, req Request, firstMID uint16) Response {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
+		defer cancel()
+	}
+	token := req.Token
+	if len(token) == 0 {
+		token = randomToken()
+	}
+	bs := cmp.Or(req.BlockSize, maxBlockSize)
+	szx, _ := szxOf(bs)
+	w := wire{mid: firstMID, payload: req.Payload, observe: -1}
+	var resp Response
+	if req.NoOptions || len(req.Payload) <= bs {
+		resp = s.roundTrip(ctx, &req, token, w)
+	} else {
+		for off, num := 0, 0; ; num = off / bs {
+			end := min(off+bs, len(req.Payload))
+			more := end < len(req.Payload)
+			v, _ := blockwise.EncodeBlockOption(szx, int64(num), more)
+			w.payload, w.block1, w.hasB1, w.size1 = req.Payload[off:end], v, true, 0
+			if num == 0 {
+				w.size1 = len(req.Payload)
+			}
+			resp = s.roundTrip(ctx, &req, token, w)
+			if resp.Err != nil || !more || resp.Code != Code(codes.Continue) {
+				break
+			}
+			if v, ok := resp.uintOption(message.Block1); ok { // the server may ask for smaller blocks
+				if rszx, _, _, err := blockwise.DecodeBlockOption(v); err == nil && rszx < szx {
+					szx, bs = rszx, szxSize(rszx)
+				}
+			}
+			off = end
+			w.mid = s.nextMID()
+		}
+	}
+	if !req.NoOptions {
+		resp = s.rest(ctx, &req, token, resp)
+	}
+	resp.RequestMID = firstMID
+	return resp
+}
+
+// rest fetches the remaining blocks of a Block2 answer and returns the whole body.
+func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Response) Response {
+	var body []byte
+	for resp.Err == nil && resp.Code.Class() == 2 {
+		v, ok := resp.uintOption(message.Block2)
+		if !ok {
+			break
+		}
+		szx, num, more, err := blockwise.DecodeBlockOption(v)
+		if err != nil || !more {
+			break
+		}
+		body = append(body, resp.Payload...)
+		if len(body) > s.opts.MaxBody {
+			resp.Err = fmt.Errorf("response body from %s larger than %d bytes", s.peer, s.opts.MaxBody)
+			return resp
+		}
+		next, _ := blockwise.EncodeBlockOption(szx, num+1, false)
+		follow := *req
+		if req.Method != GET && req.Method != FETCH {
+			follow.Method, follow.Payload = GET, nil
+		}
+		resp = s.roundTrip(ctx, &follow, token, wire{mid: s.nextMID(), payload: follow.Payload, block2: next, hasB2: true, observe: -1})
+	}
+	if body != nil && resp.Err == nil {
+		resp.Payload = append(body, resp.Payload...)
+	}
+	return resp
+}
+
+// roundTrip sends one message of req and waits for its answer.
+func (s *Session) roundTrip(ctx context.Context, req *Request, token []byte, w wire) Response {
+	msg, err := s.build(req, token, w)
+	if err != nil {
+		return Response{Err: err}
+	}
+	ex := &exchange{mid: w.mid, token: string(token), msg: msg, con: !req.NonConfirmable, done: make(chan Response, 1)}
+	if err := s.transmit(ex); err != nil {
+		return Response{Err: err}
+	}
+	select {
+	case r := <-ex.done:
+		return r
+	case <-ctx.Done():
+		s.finish(ex, Response{Err: fmt.Errorf("%w: no response from %s: %v", ErrTimeout, s.peer, ctx.Err())})
+	case <-s.ctx.Done():
+		s.finish(ex, Response{Err: ErrClosed})
+	}
+	return <-ex.done
+}
+
+// build encodes one request message; with NoOptions it carries header, token and payload only.
+func (s *Session) build(req *Request, token []byte, w wire) ([]byte, error) {
+	typ := message.Confirmable
+	if req.NonConfirmable {
+		typ = message.NonConfirmable
+	}
+	m := message.Message{Type: typ, Code: requestCodes[req.Method], Token: token, MessageID: int32(w.mid), Payload: w.payload}
+	if !req.NoOptions {
+		add := func(id message.OptionID, v []byte) { m.Options = m.Options.Add(message.Option{ID: id, Value: v}) }
+		addUint := func(id message.OptionID, v uint32) {
+			b := make([]byte, 4)
+			n, _ := message.EncodeUint32(b, v)
+			add(id, b[:n])
+		}
+		if s.uriHost != "" {
+			add(message.URIHost, []byte(s.uriHost))
+		}
+		path, query, _ := strings.Cut(req.Path, "?")
+		for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+			if seg != "" {
+				add(message.URIPath, []byte(seg))
+			}
+		}
+		if req.ContentFormat != NoMediaType {
+			addUint(message.ContentFormat, uint32(req.ContentFormat))
+		}
+		for _, q := range strings.Split(query, "&") {
+			if q != "" {
+				add(message.URIQuery, []byte(q))
+			}
+		}
+		if req.Accept != NoMediaType {
+			addUint(message.Accept, uint32(req.Accept))
+		}
+		if w.observe >= 0 {
+			addUint(message.Observe, uint32(w.observe))
+		}
+		if w.hasB2 {
+			addUint(message.Block2, w.block2)
+		}
+		if w.hasB1 {
+			addUint(message.Block1, w.block1)
+			if w.size1 > 0 {
+				addUint(message.Size1, uint32(w.size1))
+			}
+		}
+		for _, o := range req.Options {
+			add(message.OptionID(o.ID), o.Value)
+		}
+	}
+	size, err := coder.DefaultCoder.Size(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	buf := make([]byte, size)
+	if _, err := coder.DefaultCoder.Encode(m, buf); err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return buf, nil
+}
