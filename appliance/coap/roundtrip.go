@@ -136,7 +136,11 @@ func (s *Session) roundTrip(ctx context.Context, req *Request, token []byte, w w
 	case r := <-ex.done:
 		return r
 	case <-ctx.Done():
-		s.finish(ex, Response{Err: fmt.Errorf("%w: no response from %s: %v", ErrTimeout, s.peer, ctx.Err())})
+		why := "in time"
+		if ctx.Err() == context.Canceled {
+			why = "before the request was cancelled"
+		}
+		s.finish(ex, Response{Err: fmt.Errorf("%w: no response from %s %s", ErrTimeout, s.peer, why)})
 	case <-s.ctx.Done():
 		s.finish(ex, Response{Err: ErrClosed})
 	}

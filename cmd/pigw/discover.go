@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+	"github.com/plgd-dev/go-coap/v3/udp/coder"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// A found server and what its /.well-known/core lists.
+type found struct {
+	Host      string      `json:"host"`
+	Port      uint16      `json:"port"`
+	Resources []coap.Link `json:"resources"`
+}
+
+// runDiscover sends a multicast GET /.well-known/core to the All-CoAP-Nodes groups (224.0.1.187
+// and ff02::fd) on each chosen interface and lists who answers.
+func runDiscover(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pigw coap discover", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	iface := fs.String("iface", "", "send on this interface only (default: every interface that is up with multicast)")
+	wait := fs.Duration("wait", 6*time.Second, "how long to collect answers (servers wait up to their leisure, 5 s by default)")
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	query := fs.String("query", "", `filter such as "rt=temperature" or "href=/sensors*"`)
+	only4 := fs.Bool("4", false, "IPv4 only")
+	only6 := fs.Bool("6", false, "IPv6 only")
+	port := fs.Int("port", coap.DefaultPort, "the servers' port")
+	verbose := fs.Bool("v", false, "say what is sent where")
+	pos, err := parseInterspersed(fs, args)
+	switch {
+	case err != nil:
+		return err
+	case len(pos) > 0:
+		return usagef("discover takes no arguments, got %q", pos[0])
+	case *wait <= 0:
+		return usagef("--wait %s: must be more than 0", *wait)
+	case *port < 1 || *port > 65535:
+		return usagef("--port %d: must be 1..65535", *port)
+	case *only4 && *only6:
+		return usagef("-4 and -6 exclude each other")
+	}
+	ifaces, err := multicastInterfaces(*iface)
+	if err != nil {
+		return err
+	}
+	token := make([]byte, 4)
+	_, _ = rand.Read(token)
+	msg, err := discoveryRequest(token, *query)
+	if err != nil {
+		return err
+	}
+	var conns []*net.UDPConn
+	if !*only6 {
+		c, err := sendDiscovery4(msg, ifaces, *port, *verbose, stderr)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	if !*only4 {
+		c, err := sendDiscovery6(msg, ifaces, *port, *verbose, stderr)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	servers := collect(conns, token, time.Now().Add(*wait))
+	completeLarge(servers)
+	return printFound(servers, *asJSON, stdout)
+}
+
+func multicastInterfaces(name string) ([]net.Interface, error) {
+	if name != "" {
+		ifi, err := net.InterfaceByName(name)
+		if err != nil {
+			return nil, usagef("--iface %q: %v", name, err)
+		}
+		return []net.Interface{*ifi}, nil
+	}
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	var up []net.Interface
+	for _, ifi := range all {
+		if ifi.Flags&net.FlagUp != 0 && ifi.Flags&net.FlagMulticast != 0 {
+			up = append(up, ifi)
+		}
+	}
+	if len(up) == 0 {
+		return nil, errors.New("no interface is up with multicast; name one with --iface")
+	}
+	return up, nil
+}
+
+func discoveryRequest(token []byte, query string) ([]byte, error) {
+	m := message.Message{Type: message.NonConfirmable, Code: codes.GET, Token: token, MessageID: int32(token[0])<<8 | int32(token[1])}
+	m.Options = m.Options.Add(message.Option{ID: message.URIPath, Value: []byte(".well-known")})
+	m.Options = m.Options.Add(message.Option{ID: message.URIPath, Value: []byte("core")})
+	if query != "" {
+		m.Options = m.Options.Add(message.Option{ID: message.URIQuery, Value: []byte(query)})
+	}
+	buf := make([]byte, 256)
+	n, err := coder.DefaultCoder.Encode(m, buf)
+	if err != nil {
+		return nil, usagef("--query %q: %v", query, err)
+	}
+	return buf[:n], nil
+}
+
+func sendDiscovery4(msg []byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{})
+	if err != nil {
+		return nil, fmt.Errorf("discover over IPv4: %w", err)
+	}
+	p := ipv4.NewPacketConn(c)
+	_ = p.SetMulticastLoopback(true)
+	to := &net.UDPAddr{IP: net.IPv4(224, 0, 1, 187), Port: port}
+	for _, ifi := range ifaces {
+		err := p.SetMulticastInterface(&ifi)
+		if err == nil {
+			_, err = c.WriteToUDP(msg, to)
+		}
+		note(verbose, stderr, to.String(), ifi.Name, err)
+	}
+	return c, nil
+}
+
+func sendDiscovery6(msg []byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified})
+	if err != nil {
+		return nil, fmt.Errorf("discover over IPv6: %w", err)
+	}
+	_ = ipv6.NewPacketConn(c).SetMulticastLoopback(true)
+	for _, ifi := range ifaces {
+		to := &net.UDPAddr{IP: net.ParseIP("ff02::fd"), Port: port, Zone: ifi.Name}
+		_, err := c.WriteToUDP(msg, to)
+		note(verbose, stderr, to.String(), ifi.Name, err)
+	}
+	return c, nil
+}
+
+func note(verbose bool, stderr io.Writer, to, iface string, err error) {
+	switch {
+	case err != nil && verbose:
+		fmt.Fprintf(stderr, "discover: not sent to %s on %s: %v\n", to, iface, err)
+	case verbose:
+		fmt.Fprintf(stderr, "discover: sent to %s on %s\n", to, iface)
+	}
+}
+
+// collect reads answers until the deadline; each server counts once per address and port.
+func collect(conns []*net.UDPConn, token []byte, deadline time.Time) map[netip.AddrPort]*found {
+	type answer struct {
+		from netip.AddrPort
+		m    *message.Message
+	}
+	answers := make(chan answer)
+	for _, c := range conns {
+		_ = c.SetReadDeadline(deadline)
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 2048)
+			for {
+				n, from, err := c.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					answers <- answer{}
+					return
+				}
+				m := &message.Message{Options: make(message.Options, 0, 16)}
+				if _, err := coder.DefaultCoder.Decode(buf[:n], m); err == nil && string(m.Token) == string(token) {
+					m.Payload = append([]byte(nil), m.Payload...)
+					answers <- answer{netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), m}
+				}
+			}
+		}()
+	}
+	servers := map[netip.AddrPort]*found{}
+	for open := len(conns); open > 0; {
+		a := <-answers
+		if a.m == nil {
+			open--
+			continue
+		}
+		if a.m.Code != codes.Content || servers[a.from] != nil {
+			continue
+		}
+		f := &found{Host: a.from.Addr().String(), Port: a.from.Port()}
+		if _, err := a.m.Options.GetUint32(message.Block2); err == nil {
+			f.Resources = nil // fetched whole by completeLarge
+		} else {
+			f.Resources, _ = coap.ParseLinkFormat(string(a.m.Payload))
+		}
+		servers[a.from] = f
+	}
+	return servers
+}
+
+// completeLarge fetches over unicast the lists that came block-wise.
+func completeLarge(servers map[netip.AddrPort]*found) {
+	client := coap.NewClient(slog.New(slog.DiscardHandler))
+	defer client.Close()
+	for ap, f := range servers {
+		if f.Resources != nil {
+			continue
+		}
+		s, err := client.NewSession(ap.String(), coap.SessionOptions{})
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if r, err := s.Do(ctx, coap.NewRequest(coap.GET, ".well-known/core")); err == nil {
+			f.Resources, _ = coap.ParseLinkFormat(string(r.Payload))
+		}
+		cancel()
+	}
+}
+
+func printFound(servers map[netip.AddrPort]*found, asJSON bool, stdout io.Writer) error {
+	list := make([]*found, 0, len(servers))
+	for _, f := range servers {
+		list = append(list, f)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := netip.MustParseAddr(list[i].Host), netip.MustParseAddr(list[j].Host)
+		return a.Less(b) || (a == b && list[i].Port < list[j].Port)
+	})
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		return errors.New("no CoAP server answered")
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "HOST\tPORT\tRESOURCE\tATTRIBUTES")
+	for _, f := range list {
+		if len(f.Resources) == 0 {
+			fmt.Fprintf(w, "%s\t%d\t-\t\n", f.Host, f.Port)
+		}
+		for _, l := range f.Resources {
+			var attrs []string
+			for _, a := range l.Attrs {
+				switch _, err := strconv.ParseUint(a.Value, 10, 32); {
+				case a.Value == "":
+					attrs = append(attrs, a.Name)
+				case err == nil:
+					attrs = append(attrs, a.Name+"="+a.Value)
+				default:
+					attrs = append(attrs, a.Name+"="+strconv.Quote(a.Value))
+				}
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", f.Host, f.Port, l.Href, strings.Join(attrs, " "))
+		}
+	}
+	return w.Flush()
+}
