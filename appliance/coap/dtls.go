@@ -56,7 +56,7 @@ func dialDTLS(udp *net.UDPConn, remote netip.AddrPort, opts SessionOptions) (net
 	if err != nil {
 		return nil, fmt.Errorf("DTLS: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), min(handshakeTimeout, opts.Timeout))
 	defer cancel()
 	if err := conn.HandshakeContext(ctx); err != nil {
 		conn.Close()

@@ -25,7 +25,11 @@ type endpoint struct {
 	// multicastOnly marks the extra wildcard socket of service discovery: unicast datagrams
 	// that reach it are for addresses the server was not asked to serve, and are dropped.
 	multicastOnly bool
-	closed        atomic.Bool
+	// secure, for a DTLS session, is the connection answers go through; identity is the
+	// client's PSK identity.
+	secure   net.Conn
+	identity string
+	closed   atomic.Bool
 }
 
 // listenUDP opens a socket on ap. With service discovery on, sockets share their port
@@ -66,13 +70,19 @@ func listenUDP(s *Server, ap netip.AddrPort, multicastOnly bool) (*endpoint, err
 }
 
 func (ep *endpoint) close() {
-	if ep.closed.CompareAndSwap(false, true) {
+	if ep.closed.CompareAndSwap(false, true) && ep.conn != nil {
 		ep.conn.Close()
 	}
 }
 
 func (ep *endpoint) send(b []byte, to netip.AddrPort) {
-	if _, err := ep.conn.WriteToUDPAddrPort(b, to); err != nil && !ep.closed.Load() {
+	var err error
+	if ep.secure != nil {
+		_, err = ep.secure.Write(b)
+	} else {
+		_, err = ep.conn.WriteToUDPAddrPort(b, to)
+	}
+	if err != nil && !ep.closed.Load() {
 		ep.srv.log.Debug("send", "to", to.String(), "err", err)
 	}
 }
@@ -163,7 +173,7 @@ func (ep *endpoint) sourceOOB(pi pktinfo, buf []byte) []byte {
 // sendFrom sends an answer from the address the request arrived at.
 func (ep *endpoint) sendFrom(b []byte, to netip.AddrPort, pi pktinfo, oobBuf []byte) {
 	oob := ep.sourceOOB(pi, oobBuf)
-	if oob == nil {
+	if oob == nil || ep.secure != nil {
 		ep.send(b, to)
 		return
 	}

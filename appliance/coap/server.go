@@ -40,6 +40,7 @@ type ObserveConfig struct {
 // Config is the original's Coap.init arguments, and more.
 type Config struct {
 	Listen           []string      // "0.0.0.0:5683", "[::]:5683"; port 0 picks a free port
+	DTLS             *DTLSConfig   // nil: no DTLS endpoint
 	ServiceDiscovery bool          // join the All-CoAP-Nodes groups and answer multicast requests
 	DiscoveryLeisure time.Duration // longest random wait before answering a multicast request
 	DynamicResources bool          // let PUT create resources
@@ -69,12 +70,21 @@ type Server struct {
 
 	listenMu  sync.Mutex
 	endpoints []*endpoint
+	dtls      []*dtlsListener
 }
 
 // NewServer checks cfg and returns a server with no resources.
 func NewServer(cfg Config) (*Server, error) {
-	if len(cfg.Listen) == 0 {
+	if len(cfg.Listen) == 0 && cfg.DTLS == nil {
 		return nil, errors.New("coap server: no listen address")
+	}
+	if cfg.DTLS != nil {
+		d := *cfg.DTLS
+		fillDTLS(&d)
+		if err := checkDTLS(&d); err != nil {
+			return nil, fmt.Errorf("coap server: %w", err)
+		}
+		cfg.DTLS = &d
 	}
 	for _, a := range cfg.Listen {
 		if _, err := netip.ParseAddrPort(a); err != nil {
@@ -246,6 +256,19 @@ func (s *Server) Listen() error {
 		}
 		eps = append(eps, ep)
 	}
+	if s.cfg.DTLS != nil {
+		for _, a := range s.cfg.DTLS.Listen {
+			l, err := s.listenDTLS(a)
+			if err != nil {
+				for _, d := range s.dtls {
+					d.ln.Close()
+				}
+				s.dtls = nil
+				return fail(err)
+			}
+			s.dtls = append(s.dtls, l)
+		}
+	}
 	if s.cfg.ServiceDiscovery {
 		for _, ap := range discoverySockets(eps) {
 			ep, err := listenUDP(s, ap, true)
@@ -298,6 +321,17 @@ func (s *Server) Addrs() []netip.AddrPort {
 	return as
 }
 
+// DTLSAddrs returns the addresses of the DTLS endpoint, after Listen.
+func (s *Server) DTLSAddrs() []netip.AddrPort {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	var as []netip.AddrPort
+	for _, l := range s.dtls {
+		as = append(as, l.local)
+	}
+	return as
+}
+
 // Serve answers requests until ctx is done, then closes the sockets.
 func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
@@ -315,6 +349,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		for range s.cfg.Readers {
 			wg.Go(func() { ep.readLoop(ctx) })
 		}
+	}
+	for _, l := range s.dtls {
+		s.log.Info("listening for DTLS", "addr", l.local.String())
+		wg.Go(func() { l.serve(ctx) })
 	}
 	wg.Go(func() { s.sweep(ctx) })
 	if s.cfg.ServiceDiscovery {

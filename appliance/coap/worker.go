@@ -26,10 +26,12 @@ type worker struct {
 
 const maxDatagram = 65536
 
-func newWorker(ep *endpoint) *worker {
+func newWorker(ep *endpoint) *worker { return newWorkerSized(ep, maxDatagram) }
+
+func newWorkerSized(ep *endpoint, readBuffer int) *worker {
 	return &worker{
 		srv: ep.srv, ep: ep,
-		rbuf: make([]byte, maxDatagram), oob: make([]byte, 128), soob: make([]byte, 128), wbuf: make([]byte, 1500),
+		rbuf: make([]byte, readBuffer), oob: make([]byte, 128), soob: make([]byte, 128), wbuf: make([]byte, 1500),
 		path: make([]byte, 0, 256),
 		in:   message.Message{Options: make(message.Options, 0, 64)},
 		rep:  newReply(),

@@ -1,0 +1,83 @@
+package coap
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+)
+
+func TestDTLS(t *testing.T) {
+	srv, err := NewServer(withListen(Config{
+		DynamicResources: true,
+		DTLS: &DTLSConfig{Listen: []string{"127.0.0.1:0"}, PSK: []byte("secretPSK"), Hint: "pigw",
+			Keys: map[string][]byte{"alice": []byte("alicekey")}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddResource("r", WithValue([]byte("secret value")), WithMethods(GET|PUT)); err != nil {
+		t.Fatal(err)
+	}
+	startServer(t, srv)
+	addr := srv.DTLSAddrs()[0]
+	for _, tt := range []struct {
+		name, identity, key string
+		ok                  bool
+	}{
+		{"per-identity key", "alice", "alicekey", true},
+		{"shared PSK for other identities", "bob", "secretPSK", true},
+		{"wrong key", "alice", "secretPSK", false},
+		{"wrong shared key", "carol", "guess", false},
+	} {
+		_ = srv.Resource("r").SetValue([]byte("secret value"))
+		c := NewClient(nil)
+		s, err := c.NewSession(addr.String(), SessionOptions{Identity: tt.identity, PSK: []byte(tt.key), Timeout: 2 * time.Second})
+		if !tt.ok {
+			if err == nil {
+				t.Errorf("%s: session opened", tt.name)
+			} else if strings.Contains(err.Error(), tt.key) {
+				t.Errorf("%s: error shows the key: %v", tt.name, err)
+			}
+			c.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		r, err := s.Do(ctx(t), NewRequest(GET, "r"))
+		if err != nil || r.Code != Code(codes.Content) || string(r.Payload) != "secret value" {
+			t.Errorf("%s: %v %s %q", tt.name, err, r.Code, r.Payload)
+		}
+		// Observe works over DTLS too.
+		got := make(chan string, 2)
+		if _, err := s.Observe(ctx(t), "r", func(r Response) { got <- string(r.Payload) }); err != nil {
+			t.Fatal(err)
+		}
+		<-got
+		_ = srv.Resource("r").SetValue([]byte("changed " + tt.identity))
+		if v := <-got; v != "changed "+tt.identity {
+			t.Errorf("%s: notification %q", tt.name, v)
+		}
+		c.Close()
+	}
+}
+
+func TestDTLSConfigErrors(t *testing.T) {
+	for _, tt := range []struct {
+		d    DTLSConfig
+		want string
+	}{
+		{DTLSConfig{}, "needs a PSK or per-identity keys"},
+		{DTLSConfig{PSK: []byte{}}, "needs a PSK"},
+		{DTLSConfig{PSK: []byte("k"), Listen: []string{"0.0.0.0:5683"}}, "port 5683 is plain CoAP"},
+		{DTLSConfig{Keys: map[string][]byte{"": []byte("k")}}, "must not be empty"},
+		{DTLSConfig{PSK: []byte("k"), Listen: []string{"nonsense"}}, `"nonsense"`},
+	} {
+		_, err := NewServer(Config{DTLS: &tt.d})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want %q", tt.d.Listen, err, tt.want)
+		}
+	}
+}
