@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
@@ -10,6 +11,9 @@ import (
 // Config is the content of pigw.yaml.
 type Config struct {
 	CoAP CoAP `yaml:"coap"`
+	// Sessions are the client sessions the appliance runs, in the order
+	// written in the file. Default: none.
+	Sessions []Session `yaml:"sessions"`
 }
 
 // CoAP configures the CoAP server: where it listens, what it serves and how
@@ -19,6 +23,9 @@ type CoAP struct {
 	// an IP literal, IPv6 in brackets: "0.0.0.0:5683", "[::]:5683",
 	// "127.0.0.1:5683", "[::1]:5683". Default: ["0.0.0.0:5683", "[::]:5683"].
 	Listen []string `yaml:"listen"`
+	// DTLS, when set, adds a DTLS endpoint (coaps) serving the same
+	// resources. Default: nil, plain CoAP only.
+	DTLS *DTLS `yaml:"dtls"`
 	// ServiceDiscovery enables answers to multicast GET /.well-known/core.
 	ServiceDiscovery bool `yaml:"service_discovery"`
 	// DiscoveryLeisure is the longest a multicast discovery answer is held
@@ -36,6 +43,67 @@ type CoAP struct {
 	// Resources are served from boot on, in this order.
 	Resources []Resource `yaml:"resources"`
 }
+
+// DTLS configures the server's DTLS 1.2 endpoint with pre-shared keys
+// (coaps, RFC 7252 section 9.1.3.1). A client is let in with the key of its
+// identity in Keys, or else with PSK.
+type DTLS struct {
+	// Listen lists the UDP addresses to serve coaps on, with the rules of
+	// CoAP.Listen. None may use port 5683, which is plain CoAP's, or be in
+	// CoAP.Listen. Default: ["0.0.0.0:5684", "[::]:5684"].
+	Listen []string `yaml:"listen"`
+	// PSK is the key accepted for any identity not in Keys (the original's
+	// psk). 1..64 bytes. Default: nil, only the identities in Keys are let
+	// in. At least one of PSK and Keys must be given.
+	PSK Secret `yaml:"psk"`
+	// Hint is the PSK identity hint sent to clients (the original's hint).
+	// At most 128 bytes; "" sends none. Default: "pigw" when the file has
+	// a dtls section without hint:.
+	Hint string `yaml:"hint"`
+	// Keys are the keys of single identities, in the order written in the
+	// file. In YAML they are a mapping of identity to key, such as
+	// {alice: alicekey, bob: "0x0102ab"}. Identities are 1..128 bytes and
+	// unique; keys are 1..64 bytes. Default: none.
+	Keys []IdentityKey `yaml:"keys"`
+	// Admins are the identities allowed to use the appliance's own
+	// resources, such as /sys/reboot. Each must be an identity in Keys, once.
+	// Default: none.
+	Admins []string `yaml:"admins"`
+}
+
+// IdentityKey is the pre-shared key of one DTLS identity.
+type IdentityKey struct {
+	Identity string
+	Key      Secret
+}
+
+// Secret is a pre-shared key. Its value is never shown: String, GoString,
+// Format (so every verb of package fmt), MarshalText and MarshalJSON all give
+// "***", so that a key does not end up in a log by accident. Convert to
+// []byte to use the key.
+//
+// In YAML it is written as text, which is taken byte for byte, or as "0x"
+// followed by an even number of hex digits for a binary key, such as
+// "0x0102ab". Errors about a secret never show its value.
+type Secret []byte
+
+const hiddenSecret = "***"
+
+// String returns "***".
+func (Secret) String() string { return hiddenSecret }
+
+// GoString returns "***", for %#v.
+func (Secret) GoString() string { return hiddenSecret }
+
+// Format writes "***" whatever the verb, so that not even %x or %d shows the
+// key.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, hiddenSecret) }
+
+// MarshalText returns "***".
+func (Secret) MarshalText() ([]byte, error) { return []byte(hiddenSecret), nil }
+
+// MarshalJSON returns the JSON string "***".
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + hiddenSecret + `"`), nil }
 
 // Details are the options given to a resource created by PUT.
 type Details struct {
@@ -123,6 +191,15 @@ type Duration time.Duration
 
 // String formats d like time.Duration does.
 func (d Duration) String() string { return time.Duration(d).String() }
+
+// defaultDTLS returns what a dtls section starts from before its keys are
+// read.
+func defaultDTLS() *DTLS {
+	return &DTLS{
+		Listen: []string{"0.0.0.0:5684", "[::]:5684"},
+		Hint:   "pigw",
+	}
+}
 
 // defaults returns the configuration of an empty file.
 func defaults() *Config {

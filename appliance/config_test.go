@@ -264,12 +264,12 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions)`,
 		},
 		{
 			"unknown field",
 			"# pigw\ncoap:\n  listen: [\"0.0.0.0:5683\"]\n  dynamic: true\n",
-			`pigw.yaml:4:3: coap.dynamic: unknown field (known: listen, service_discovery, discovery_leisure, dynamic_resources, new_resource_details, observe, limits, resources)`,
+			`pigw.yaml:4:3: coap.dynamic: unknown field (known: listen, dtls, service_discovery, discovery_leisure, dynamic_resources, new_resource_details, observe, limits, resources)`,
 		},
 		{
 			"unknown resource field",
@@ -611,22 +611,34 @@ pigw.yaml:12:27: coap.observe.speed: unknown field (known: min_interval, con_eve
 pigw.yaml:4:17: coap.resources[0].methods[0]: "GIT" is not a method (GET, PUT, POST or DELETE)`,
 		},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse("pigw.yaml", []byte(tt.in))
-			if err == nil {
-				t.Fatalf("Parse succeeded with %+v, want error\n%s", c.CoAP, tt.want)
+		t.Run(tt.name, func(t *testing.T) { checkParseError(t, tt.in, tt.want) })
+	}
+}
+
+// checkParseError checks that Parse of in fails with the error want, whole,
+// and that every error in it is an *Error with a file and a line.
+func checkParseError(t *testing.T, in, want string) {
+	t.Helper()
+	c, err := Parse("pigw.yaml", []byte(in))
+	if err == nil {
+		t.Fatalf("Parse succeeded with %+v, want error\n%s", c.CoAP, want)
+	}
+	if c != nil {
+		t.Errorf("Parse returned a config with its error")
+	}
+	if got := err.Error(); got != want {
+		t.Errorf("Parse error:\n%s\nwant:\n%s", got, want)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.File != "pigw.yaml" || e.Line == 0 {
+		t.Errorf("errors.As(%v, *Error) gives %+v, want one with file and line", err, e)
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, err := range j.Unwrap() {
+			if e, ok := err.(*Error); !ok || e.File != "pigw.yaml" || e.Line == 0 {
+				t.Errorf("error %q is %#v, want an *Error with file and line", err, err)
 			}
-			if c != nil {
-				t.Errorf("Parse returned a config with its error")
-			}
-			if got := err.Error(); got != tt.want {
-				t.Errorf("Parse error:\n%s\nwant:\n%s", got, tt.want)
-			}
-			var e *Error
-			if !errors.As(err, &e) || e.File != "pigw.yaml" || e.Line == 0 {
-				t.Errorf("errors.As(%v, *Error) gives %+v, want one with file and line", err, e)
-			}
-		})
+		}
 	}
 }
 

@@ -124,6 +124,17 @@ func (d *decoder) sequence(n ast.Node, path string, each func(n ast.Node, path s
 func (d *decoder) coap(n ast.Node, path string, c *CoAP) {
 	d.mapping(n, path,
 		field{"listen", d.list(&c.Listen)},
+		field{"dtls", func(n ast.Node, path string) {
+			c.DTLS = defaultDTLS()
+			dt := c.DTLS
+			d.mapping(n, path,
+				field{"listen", d.list(&dt.Listen)},
+				field{"psk", d.secret(&dt.PSK)},
+				field{"hint", d.str(&dt.Hint)},
+				field{"keys", d.identityKeys(&dt.Keys)},
+				field{"admins", d.list(&dt.Admins)},
+			)
+		}},
 		field{"service_discovery", d.boolean(&c.ServiceDiscovery)},
 		field{"discovery_leisure", d.unmarshal(&c.DiscoveryLeisure)},
 		field{"dynamic_resources", d.boolean(&c.DynamicResources)},
@@ -179,6 +190,89 @@ func (d *decoder) resource(n ast.Node, path string, r *Resource) {
 	)
 }
 
+// identityKeys decodes a mapping of DTLS identities to keys, keeping their
+// order.
+func (d *decoder) identityKeys(dst *[]IdentityKey) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			what := describe(n)
+			if _, scalar := scalarText(n); scalar {
+				what = "a single value" // which may be a key: not shown
+			}
+			d.fail(n, path, `expected a mapping of identities to keys, such as {alice: alicekey, bob: "0x0102ab"}, found `+what)
+			return
+		}
+		*dst = []IdentityKey{}
+		for _, mv := range m.Values {
+			id, err := keyText(mv.Key)
+			if err != nil {
+				d.report(mv.Key, path, err)
+				continue
+			}
+			p := childPath(path, id)
+			k := IdentityKey{Identity: id}
+			if v, err := unwrap(mv.Value); err != nil {
+				k.Key = Secret{} // present, though bad: no rule calls it missing
+				d.report(mv.Value, p, err)
+			} else if !isNull(v) {
+				d.secret(&k.Key)(v, p)
+			}
+			*dst = append(*dst, k)
+		}
+	}
+}
+
+func (d *decoder) sessions(dst *[]Session) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		*dst = []Session{}
+		d.sequence(n, path, func(n ast.Node, path string) {
+			*dst = append(*dst, Session{})
+			d.session(n, path, &(*dst)[len(*dst)-1])
+		})
+	}
+}
+
+func (d *decoder) session(n ast.Node, path string, s *Session) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least name:, peer: and requests:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"name", d.str(&s.Name)},
+		field{"peer", d.str(&s.Peer)},
+		field{"identity", d.str(&s.Identity)},
+		field{"psk", d.secret(&s.PSK)},
+		field{"requests", func(n ast.Node, path string) {
+			s.Requests = []SessionRequest{}
+			d.sequence(n, path, func(n ast.Node, path string) {
+				s.Requests = append(s.Requests, SessionRequest{})
+				d.request(n, path, &s.Requests[len(s.Requests)-1])
+			})
+		}},
+	)
+}
+
+func (d *decoder) request(n ast.Node, path string, r *SessionRequest) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping such as {path: .well-known/core}, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"name", d.str(&r.Name)},
+		field{"method", d.str(&r.Method)},
+		field{"path", d.str(&r.Path)},
+		field{"content_format", d.mediaType(&r.ContentFormat)},
+		field{"accept", d.mediaType(&r.Accept)},
+		field{"payload", d.str(&r.Payload)},
+		field{"token", d.str(&r.Token)},
+		field{"include_options", d.optBoolean(&r.IncludeOptions)},
+		field{"confirmable", d.optBoolean(&r.Confirmable)},
+		field{"every", d.unmarshal(&r.Every)},
+		field{"timeout", d.unmarshal(&r.Timeout)},
+	)
+}
+
 func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		b, ok := n.(*ast.BoolNode)
@@ -187,6 +281,18 @@ func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 			return
 		}
 		*dst = b.Value
+	}
+}
+
+func (d *decoder) optBoolean(dst **bool) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			d.fail(n, path, mismatch(n, "a boolean (use true or false)"))
+			return
+		}
+		v := b.Value
+		*dst = &v
 	}
 }
 
@@ -243,6 +349,17 @@ func (d *decoder) mediaType(dst **MediaType) func(ast.Node, string) {
 			return
 		}
 		*dst = &m
+	}
+}
+
+// secret decodes a Secret. One that fails to decode is left present but
+// empty, so that no rule calls it missing.
+func (d *decoder) secret(dst *Secret) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		if err := dst.UnmarshalYAML(n); err != nil {
+			*dst = Secret{}
+			d.report(n, path, err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package appliance_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
 
@@ -44,4 +45,75 @@ func ExampleDefault() {
 	// Output:
 	// resource1 text/plain [GET POST PUT]
 	// resource2 application/xml [GET POST PUT DELETE]
+}
+
+// The client sessions of the Pycom CoAP tutorial.
+func ExampleParse_sessions() {
+	c, err := appliance.Parse("pigw.yaml", []byte(`sessions:
+  - name: server1
+    peer: coap://192.168.0.101
+    requests:
+      - {name: core, path: .well-known/core, token: session1}
+      - {name: time, path: time, token: session1, every: 30s}
+  - name: server2
+    peer: coap://192.168.0.102:5683
+    requests:
+      - {path: .well-known/core}
+      - {path: resource1}
+      - {method: POST, path: resource1, payload: new_value}
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range c.Sessions {
+		scheme, host, port := s.Parsed()
+		fmt.Println(s.Name, scheme, host, port)
+		for _, r := range s.Requests {
+			fmt.Printf("  %s: %s %q payload %q token %q every %v, CON %t\n",
+				r.Name, r.Method, r.Path, r.Payload, r.TokenBytes(), r.Every, *r.Confirmable)
+		}
+	}
+
+	_, err = appliance.Parse("pigw.yaml", []byte(`sessions:
+  - name: server3
+    peer: coaps://gw.example
+    identity: pigw
+    requests:
+      - {method: ipatch, token: "123456789"}
+`))
+	fmt.Println(err)
+	// Output:
+	// server1 coap 192.168.0.101 5683
+	//   core: GET ".well-known/core" payload "" token "session1" every 0s, CON true
+	//   time: GET "time" payload "" token "session1" every 30s, CON true
+	// server2 coap 192.168.0.102 5683
+	//   r0: GET ".well-known/core" payload "" token "" every 0s, CON true
+	//   r1: GET "resource1" payload "" token "" every 0s, CON true
+	//   r2: POST "resource1" payload "new_value" token "" every 0s, CON true
+	// pigw.yaml:2:5: sessions[0].psk: missing (a coaps:// peer needs an identity and a psk)
+	// pigw.yaml:6:33: sessions[0].requests[0].token: "123456789": 9 bytes, CoAP allows at most 8
+}
+
+// A DTLS endpoint. Keys are never shown, not even by %x or JSON.
+func ExampleSecret() {
+	c, err := appliance.Parse("pigw.yaml", []byte(`coap:
+  dtls:
+    psk: "0x0102ab"
+    keys: {alice: alicekey, bob: bobkey}
+    admins: [alice]
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	d := c.CoAP.DTLS
+	fmt.Println(d.Listen, d.Hint, d.Admins)
+	fmt.Println(d.Keys, len(d.PSK))
+	fmt.Printf("%x %q %#v\n", d.PSK, d.PSK, d.PSK)
+	j, _ := json.Marshal(d.Keys[0])
+	fmt.Println(string(j), []byte(d.Keys[0].Key)[0] == 'a')
+	// Output:
+	// [0.0.0.0:5684 [::]:5684] pigw [alice]
+	// [{alice ***} {bob ***}] 3
+	// *** *** ***
+	// {"Identity":"alice","Key":"***"} true
 }

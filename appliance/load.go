@@ -60,11 +60,14 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	if body != nil {
-		d.mapping(body, "", field{"coap", func(n ast.Node, path string) { d.coap(n, path, &c.CoAP) }})
+		d.mapping(body, "",
+			field{"coap", func(n ast.Node, path string) { d.coap(n, path, &c.CoAP) }},
+			field{"sessions", d.sessions(&c.Sessions)},
+		)
 	}
 	ix := index{}
 	ix.add(body, "")
-	for _, e := range c.validate(ix.at) {
+	for _, e := range c.validate(ix.at, d.failed) {
 		if !d.failed(e.Field) {
 			e.File = name
 			d.errs = append(d.errs, e)

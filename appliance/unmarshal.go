@@ -77,6 +77,26 @@ func (d *Duration) UnmarshalYAML(n ast.Node) error {
 	return nil
 }
 
+// UnmarshalYAML decodes a key written as text or as "0x" and hex digits.
+// Errors do not show the key.
+func (s *Secret) UnmarshalYAML(n ast.Node) error {
+	n, err := unwrap(n)
+	if err != nil {
+		return err
+	}
+	text, ok := scalarText(n)
+	if !ok {
+		// n is not a scalar, so describe does not show its text.
+		return nodeErrorf(n, "expected a key (text, or 0x and hex digits), found %s", describe(n))
+	}
+	b, msg := decodeHexOrText(text)
+	if msg != "" {
+		return &nodeError{node: n, msg: msg}
+	}
+	*s = b
+	return nil
+}
+
 // UnmarshalYAML decodes a mapping of attribute names to scalar values,
 // keeping their order. Problems are reported together; a then holds the
 // attributes that could be decoded.

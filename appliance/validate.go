@@ -12,12 +12,13 @@ import (
 // Validate checks c against the rules documented on its fields, as Parse
 // does for a file, and reports every problem found. On the way it brings
 // resource URIs and methods to their normal form: no leading "/", methods in
-// upper case.
+// upper case; and it fills in the defaults of session requests: name,
+// method, include_options and confirmable.
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
 func (c *Config) Validate() error {
-	errs := c.validate(func(string, bool) (int, int) { return 0, 0 })
+	errs := c.validate(func(string, bool) (int, int) { return 0, 0 }, func(string) bool { return false })
 	if len(errs) > 0 {
 		return joinSorted(errs)
 	}
@@ -28,8 +29,11 @@ func (c *Config) Validate() error {
 type validator struct {
 	// at returns where the field at path is in the file: its key if key is
 	// true, else its value.
-	at   func(path string, key bool) (line, col int)
-	errs []*Error
+	at func(path string, key bool) (line, col int)
+	// failed reports whether the field at path failed to decode, so that
+	// rules about several fields can keep quiet about it.
+	failed func(path string) bool
+	errs   []*Error
 }
 
 func (v *validator) fail(path string, key bool, format string, args ...any) {
@@ -45,9 +49,10 @@ func (v *validator) where(path string) string {
 	return ""
 }
 
-func (c *Config) validate(at func(path string, key bool) (line, col int)) []*Error {
-	v := &validator{at: at}
+func (c *Config) validate(at func(path string, key bool) (line, col int), failed func(path string) bool) []*Error {
+	v := &validator{at: at, failed: failed}
 	v.coap(&c.CoAP, "coap")
+	v.sessions(c.Sessions, "sessions")
 	return v.errs
 }
 
@@ -60,7 +65,16 @@ const (
 )
 
 func (v *validator) coap(c *CoAP, path string) {
-	v.listen(c.Listen, path+".listen")
+	plain := v.listen(c.Listen, path+".listen", "0.0.0.0:5683", nil)
+	if c.DTLS != nil {
+		v.dtls(c.DTLS, path+".dtls", func(ap netip.AddrPort) string {
+			if j, ok := plain[ap]; ok {
+				p := fmt.Sprintf("%s.listen[%d]", path, j)
+				return fmt.Sprintf("also in %s%s; CoAP and DTLS need addresses of their own", p, v.where(p))
+			}
+			return ""
+		})
+	}
 
 	if d := time.Duration(c.DiscoveryLeisure); d < 0 || d > maxDiscoveryLeisure {
 		v.fail(path+".discovery_leisure", false, "%v is out of range (0s..%v)", d, maxDiscoveryLeisure)
@@ -112,16 +126,21 @@ func (v *validator) coap(c *CoAP, path string) {
 	}
 }
 
-// listen checks the addresses to listen on.
-func (v *validator) listen(addrs []string, path string) {
-	if len(addrs) == 0 {
-		v.fail(path, false, `no address to listen on (give at least one, such as "0.0.0.0:5683")`)
-		return
-	}
+// listen checks the addresses to listen on, example being one to suggest,
+// and returns the index of each valid address. also, if not nil, says what
+// else is wrong with a valid address, or returns "".
+func (v *validator) listen(addrs []string, path, example string, also func(netip.AddrPort) string) map[netip.AddrPort]int {
 	first := map[netip.AddrPort]int{}
+	if len(addrs) == 0 {
+		v.fail(path, false, "no address to listen on (give at least one, such as %q)", example)
+		return first
+	}
 	for i, a := range addrs {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		ap, msg := parseListen(a)
+		if msg == "" && also != nil {
+			msg = also(ap)
+		}
 		if msg != "" {
 			v.fail(p, false, "%q: %s", a, msg)
 			continue
@@ -132,6 +151,7 @@ func (v *validator) listen(addrs []string, path string) {
 		}
 		first[ap] = i
 	}
+	return first
 }
 
 // parseListen parses host:port with host an IP literal, or says what is
@@ -249,6 +269,86 @@ func checkAttributeName(name string) string {
 		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.') {
 			return fmt.Sprintf("attribute name %q may only hold letters, digits, '-', '_' and '.'", name)
 		}
+	}
+	return ""
+}
+
+// Rules for DTLS keys, for the server and for sessions.
+const (
+	maxKeyLen      = 64  // bytes in a pre-shared key
+	maxIdentityLen = 128 // bytes in a PSK identity
+	maxHintLen     = 128 // bytes in a PSK identity hint
+)
+
+// dtls checks the DTLS endpoint. also says what else is wrong with a valid
+// listen address, or returns "".
+func (v *validator) dtls(c *DTLS, path string, also func(netip.AddrPort) string) {
+	v.listen(c.Listen, path+".listen", "0.0.0.0:5684", func(ap netip.AddrPort) string {
+		if ap.Port() == coapPort {
+			return "port 5683 is plain CoAP; DTLS uses 5684 (coaps)"
+		}
+		return also(ap)
+	})
+
+	keysFailed := v.failed(path + ".keys")
+	if c.PSK == nil && len(c.Keys) == 0 && !keysFailed && !v.failed(path+".psk") {
+		v.fail(path, false, "no key to let clients in with (give psk, keys or both)")
+	}
+	if c.PSK != nil {
+		v.secret(c.PSK, path+".psk")
+	}
+	if n := len(c.Hint); n > maxHintLen {
+		v.fail(path+".hint", false, "%d bytes long, more than %d", n, maxHintLen)
+	}
+
+	keys := map[string]bool{}
+	for _, k := range c.Keys {
+		p := childPath(path+".keys", k.Identity)
+		if msg := checkIdentity(k.Identity); msg != "" {
+			v.fail(p, true, "identity %s", msg)
+		} else if keys[k.Identity] {
+			v.fail(p, true, "identity %q is given twice", k.Identity)
+		}
+		keys[k.Identity] = true
+		if k.Key == nil {
+			v.fail(p, true, "no key for identity %q (a key is 1..%d bytes)", k.Identity, maxKeyLen)
+			continue
+		}
+		v.secret(k.Key, p)
+	}
+
+	first := map[string]int{}
+	for i, a := range c.Admins {
+		p := fmt.Sprintf("%s.admins[%d]", path, i)
+		if !keysFailed && (!keys[a] || checkIdentity(a) != "") {
+			v.fail(p, false, "%q is not an identity in %s.keys (an admin needs a key of its own)", a, path)
+			continue
+		}
+		if j, dup := first[a]; dup {
+			v.fail(p, false, "%q is listed twice (first as admins[%d])", a, j)
+			continue
+		}
+		first[a] = i
+	}
+}
+
+// secret checks the length of a pre-shared key, without showing it.
+func (v *validator) secret(s Secret, path string) {
+	switch n := len(s); {
+	case n == 0:
+		v.fail(path, false, "empty (a key is 1..%d bytes)", maxKeyLen)
+	case n > maxKeyLen:
+		v.fail(path, false, "%d bytes long, more than %d (a key is 1..%d bytes)", n, maxKeyLen, maxKeyLen)
+	}
+}
+
+// checkIdentity says what is wrong with a PSK identity, or returns "".
+func checkIdentity(id string) string {
+	switch n := len(id); {
+	case n == 0:
+		return fmt.Sprintf("is empty (an identity is 1..%d bytes)", maxIdentityLen)
+	case n > maxIdentityLen:
+		return fmt.Sprintf("of %d bytes, more than %d", n, maxIdentityLen)
 	}
 	return ""
 }
