@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 )
@@ -23,9 +24,22 @@ func Run(ctx context.Context, cfg *Config, stateDir string, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	ss, err := newSessions(cfg.Sessions, srv, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	log.Info("coap server ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery, "dynamic_resources", cfg.CoAP.DynamicResources)
-	return srv.Serve(ctx)
+	log.Info("coap server ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
+		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
+	// The server and the sessions run side by side; when one ends, both do.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- srv.Serve(ctx) }()
+	go func() { errs <- ss.Run(ctx) }()
+	first := <-errs
+	cancel()
+	return errors.Join(first, <-errs)
 }

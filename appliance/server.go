@@ -21,7 +21,18 @@ func newCoAPServer(cfg *CoAP, store *resourceStore, log *slog.Logger) (*coap.Ser
 			MaxResources: cfg.Limits.MaxResources, MaxURILength: cfg.Limits.MaxURILength, MaxValueSize: cfg.Limits.MaxValueSize,
 			MaxObservers: cfg.Limits.MaxObservers, DedupEntries: cfg.Limits.DedupEntries, BlockTransfers: cfg.Limits.BlockTransfers,
 		},
-		Logger: log,
+		Logger:   log,
+		Reserved: []string{"sys"},
+	}
+	if d := cfg.DTLS; d != nil {
+		keys := map[string][]byte{}
+		for _, k := range d.Keys {
+			keys[k.Identity] = k.Key
+		}
+		ccfg.DTLS = &coap.DTLSConfig{Listen: d.Listen, Hint: d.Hint, Keys: keys}
+		if len(d.PSK) > 0 {
+			ccfg.DTLS.PSK = d.PSK
+		}
 	}
 	if cfg.Limits.MaxObservers == 0 {
 		ccfg.Limits.MaxObservers = -1 // the config's 0 turns observe off

@@ -44,6 +44,7 @@ type Config struct {
 	ServiceDiscovery bool          // join the All-CoAP-Nodes groups and answer multicast requests
 	DiscoveryLeisure time.Duration // longest random wait before answering a multicast request
 	DynamicResources bool          // let PUT create resources
+	Reserved         []string      // path prefixes PUT cannot create under, such as the appliance's "sys"
 	Observe          ObserveConfig
 	Limits           Limits // zero fields take DefaultLimits
 	Persister        Persister

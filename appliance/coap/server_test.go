@@ -187,6 +187,16 @@ func TestNewResourceHandlerRunsAfterAnswer(t *testing.T) {
 	}
 }
 
+func TestReservedPrefix(t *testing.T) {
+	_, addr := seedServer(t, Config{Reserved: []string{"sys"}})
+	c := dial(t, addr)
+	for path, want := range map[string]codes.Code{"sys": codes.Forbidden, "sys/x": codes.Forbidden, "system": codes.Created} {
+		if m := c.do(codes.PUT, path, "v"); m.Code != want {
+			t.Errorf("PUT %s: %v, want %v", path, m.Code, want)
+		}
+	}
+}
+
 func TestDynamicOff(t *testing.T) {
 	_, addr := newTestServer(t, Config{})
 	if m := dial(t, addr).do(codes.PUT, "x", "y"); m.Code != codes.NotFound {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -165,6 +166,12 @@ func (w *worker) create(rq *request, rep *reply) func() {
 	if rq.msg.Options.HasOption(message.IfMatch) {
 		rep.fail(codes.PreconditionFailed, "")
 		return nil
+	}
+	for _, p := range s.cfg.Reserved {
+		if string(rq.path) == p || strings.HasPrefix(string(rq.path), p+"/") {
+			rep.fail(codes.Forbidden, fmt.Sprintf("/%s/ belongs to the appliance; resources cannot be created there", p))
+			return nil
+		}
 	}
 	body, ok := w.body(rq, rep)
 	if !ok {
