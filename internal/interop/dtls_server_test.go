@@ -46,7 +46,7 @@ func TestDTLSServer(t *testing.T) {
 
 	tests := []struct {
 		name, identity, key, method, path, payload, host string
-		code                                            string // "" means no answer at all
+		code                                             string // "" means no answer at all
 	}{
 		{"per-identity key", "alice", "alicekey", "get", "resource1", "", "127.0.0.1", "2.05"},
 		{"per-identity key over IPv6", "alice", "alicekey", "get", "resource1", "", "[::1]", "2.05"},
