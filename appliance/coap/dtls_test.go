@@ -81,3 +81,39 @@ func TestDTLSConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHandlerSeesIdentity(t *testing.T) {
+	srv, err := NewServer(withListen(Config{DTLS: &DTLSConfig{Listen: []string{"127.0.0.1:0"}, Keys: map[string][]byte{"admin": []byte("k1"), "user": []byte("k2")}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = srv.AddResource("sys/reboot", WithHandler(POST, func(in Incoming) Answer {
+		switch {
+		case !in.Secure:
+			return Answer{Code: Unauthorized, ContentFormat: NoMediaType, Payload: []byte("DTLS required")}
+		case in.Identity != "admin":
+			return Answer{Code: Forbidden, ContentFormat: NoMediaType, Payload: []byte(in.Identity + " is not an admin")}
+		}
+		return Answer{Code: Changed, ContentFormat: TextPlain, Payload: []byte("rebooting")}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := startServer(t, srv)
+	c, s := testSession(t, plain, SessionOptions{})
+	_ = c
+	if r, _ := s.Do(ctx(t), NewRequest(POST, "sys/reboot")); r.Code != Unauthorized {
+		t.Errorf("plain: %s", r.Code)
+	}
+	if r, _ := s.Do(ctx(t), NewRequest(GET, "sys/reboot")); r.Code != Code(codes.MethodNotAllowed) {
+		t.Errorf("GET: %s", r.Code)
+	}
+	for id, want := range map[string]Code{"admin": Changed, "user": Forbidden} {
+		key := map[string]string{"admin": "k1", "user": "k2"}[id]
+		_, s := testSession(t, srv.DTLSAddrs()[0], SessionOptions{Identity: id, PSK: []byte(key)})
+		r, err := s.Do(ctx(t), NewRequest(POST, "sys/reboot"))
+		if err != nil || r.Code != want {
+			t.Errorf("%s: %s %v", id, r.Code, err)
+		}
+	}
+}

@@ -41,6 +41,7 @@ type Resource struct {
 	methods   Method
 	dynamic   bool
 	removed   bool
+	handlers  map[Method]Handler
 
 	obs observerSet
 }

@@ -9,7 +9,10 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 )
 
-const wellKnownCore = ".well-known/core"
+const (
+	wellKnownCore       = ".well-known/core"
+	contentFormatOption = message.ContentFormat
+)
 
 // knownOption lists the options this server understands; an unknown critical (odd) one in a
 // request gets 4.02 (RFC 7252 §5.4.1).
@@ -57,6 +60,9 @@ func (w *worker) serve(rq *request, rep *reply) func() {
 	m := methodOf(code)
 	if m == 0 || r.Methods()&m == 0 {
 		rep.fail(codes.MethodNotAllowed, "")
+		return nil
+	}
+	if w.callHandler(rq, r, m, rep) {
 		return nil
 	}
 	switch m {

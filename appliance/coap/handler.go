@@ -1,0 +1,70 @@
+package coap
+
+import (
+	"net/netip"
+
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+)
+
+// Incoming is a request as a resource's handler sees it.
+type Incoming struct {
+	Method        Method
+	Peer          netip.AddrPort
+	Identity      string // the client's DTLS PSK identity; "" over plain CoAP
+	Secure        bool   // the request came over DTLS
+	ContentFormat MediaType
+	Payload       []byte
+	Queries       []string
+}
+
+// Answer is what a handler sends back.
+type Answer struct {
+	Code          Code
+	ContentFormat MediaType // NoMediaType for none
+	Payload       []byte
+}
+
+// Codes handlers answer with, named as in RFC 7252.
+var (
+	Changed      = Code(codes.Changed)
+	Content      = Code(codes.Content)
+	BadRequest   = Code(codes.BadRequest)
+	Unauthorized = Code(codes.Unauthorized)
+	Forbidden    = Code(codes.Forbidden)
+	Unavailable  = Code(codes.ServiceUnavailable)
+)
+
+// Handler answers the requests of one method on a resource, instead of the value semantics.
+type Handler func(Incoming) Answer
+
+// WithHandler makes fn answer method m on the resource (and enables m). Handlers are for
+// actions such as a reboot; the resource's value still serves GET unless GET has a handler.
+func WithHandler(m Method, fn Handler) ResourceOption {
+	return func(r *Resource) error {
+		if r.handlers == nil {
+			r.handlers = map[Method]Handler{}
+		}
+		r.handlers[m] = fn
+		r.methods |= m & AllMethods
+		return nil
+	}
+}
+
+// callHandler runs r's handler for the request's method, if it has one.
+func (w *worker) callHandler(rq *request, r *Resource, m Method, rep *reply) bool {
+	r.mu.RLock()
+	fn := r.handlers[m]
+	r.mu.RUnlock()
+	if fn == nil {
+		return false
+	}
+	in := Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
+		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg)}
+	a := fn(in)
+	rep.code = codes.Code(a.Code)
+	if a.ContentFormat != NoMediaType {
+		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
+	}
+	rep.payload = a.Payload
+	return true
+}
