@@ -59,11 +59,10 @@ type pendingCON struct {
 }
 
 type notifier struct {
-	srv     *Server
-	mu      sync.Mutex
-	total   int
-	byMID   map[dedupKey]*pendingCON // the last notification sent to each observer
-	stopped bool
+	srv   *Server
+	mu    sync.Mutex
+	total int
+	byMID map[dedupKey]*pendingCON // the last notification sent to each observer
 }
 
 func newNotifier(s *Server) *notifier {
@@ -80,7 +79,7 @@ func (n *notifier) register(r *Resource, o *observer) (uint32, bool) {
 		return r.obs.seq, true
 	}
 	n.mu.Lock()
-	if n.total >= n.srv.cfg.Limits.MaxObservers || n.stopped {
+	if n.total >= n.srv.cfg.Limits.MaxObservers {
 		n.mu.Unlock()
 		return 0, false
 	}
@@ -223,7 +222,7 @@ func (n *notifier) send(r *Resource, o *observer, rep *reply, con bool, now time
 	}
 	o.lastMID = mid
 	n.byMID[dedupKey{peer: o.key.peer, mid: mid}] = p
-	if con && !n.stopped {
+	if con {
 		p.timer = time.AfterFunc(p.timeout, func() { n.retransmit(p, mid) })
 	}
 	n.mu.Unlock()
@@ -235,7 +234,7 @@ func (n *notifier) send(r *Resource, o *observer, rep *reply, con bool, now time
 func (n *notifier) retransmit(p *pendingCON, mid uint16) {
 	k := dedupKey{peer: p.o.key.peer, mid: mid}
 	n.mu.Lock()
-	if n.byMID[k] != p || n.stopped {
+	if n.byMID[k] != p {
 		n.mu.Unlock()
 		return
 	}
@@ -268,14 +267,20 @@ func (n *notifier) answered(peer netip.AddrPort, mid uint16, reset bool) {
 	}
 }
 
-func (n *notifier) stop() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.stopped = true
-	for _, p := range n.byMID {
-		if p.timer != nil {
-			p.timer.Stop()
+// dropAll forgets every observer, when the server stops: their sockets are gone, and a
+// client observing a restarted server registers again.
+func (n *notifier) dropAll() {
+	for _, r := range n.srv.Resources() {
+		r.obs.mu.Lock()
+		for k, o := range r.obs.m {
+			delete(r.obs.m, k)
+			n.forget(o)
 		}
+		if r.obs.delayed != nil {
+			r.obs.delayed.Stop()
+			r.obs.delayed = nil
+		}
+		r.obs.mu.Unlock()
 	}
 }
 

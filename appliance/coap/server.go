@@ -366,7 +366,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.listenMu.Unlock()
 	wg.Wait()
-	s.notify.stop()
+	s.listenMu.Lock()
+	s.endpoints, s.dtls = nil, nil // a later Serve (a restart) listens again
+	s.listenMu.Unlock()
+	s.notify.dropAll()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package coap
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -311,4 +312,33 @@ func TestMethodAndMediaNames(t *testing.T) {
 		t.Error(m)
 	}
 	_ = fmt.Sprint(NoMediaType)
+}
+
+// A server whose Serve ended can serve again (the supervisor restarts it).
+func TestServeAgain(t *testing.T) {
+	s, err := NewServer(withListen(Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = s.AddResource("r", WithValue([]byte("v")), WithMethods(GET))
+	for round := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := s.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- s.Serve(ctx) }()
+		c := dial(t, s.Addrs()[0])
+		c.do(codes.GET, "r", "", opt{message.Observe, nil})
+		if m := c.do(codes.GET, "r", ""); m.Code != codes.Content {
+			t.Errorf("round %d: %v", round, m.Code)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := s.notify.observers(); n != 0 {
+			t.Errorf("round %d: %d observers kept after Serve ended", round, n)
+		}
+	}
 }
