@@ -2,21 +2,36 @@ package appliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/logring"
+	"github.com/pigw/pigw/appliance/supervisor"
 )
 
-// Run runs the appliance on cfg until ctx is done: for now the CoAP server, with its state
-// kept in stateDir ("" keeps it in memory only).
-func Run(ctx context.Context, cfg *Config, stateDir string, log *slog.Logger) error {
+// Options are how the appliance is run.
+type Options struct {
+	StateDir string        // where written values and dynamic resources are kept; "" keeps them in memory
+	Log      *slog.Logger  // the appliance's log
+	Ring     *logring.Ring // the last log lines, served at /sys/log; may be nil
+	Version  string
+}
+
+// Run runs the appliance on cfg until ctx is done, or until an admin asks for a reboot or a
+// poweroff (then it returns ErrReboot or ErrPoweroff): the CoAP server and the client sessions,
+// each a subsystem the supervisor restarts when it fails.
+func Run(ctx context.Context, cfg *Config, opts Options) error {
+	log := opts.Log
 	var store *resourceStore
-	if stateDir != "" {
+	if opts.StateDir != "" {
 		var err error
-		if store, err = openResourceStore(stateDir); err != nil {
-			return fmt.Errorf("state: %w", err)
+		if store, err = openResourceStore(opts.StateDir); err != nil {
+			log.Error("state directory unusable: values written by clients last until the process ends", "dir", opts.StateDir, "err", err)
+			store, opts.StateDir = nil, ""
+		} else {
+			log.Info("state directory", "dir", opts.StateDir)
 		}
-		log.Info("state directory", "dir", stateDir)
 	} else {
 		log.Warn("no state directory: values written by clients last until the process ends")
 	}
@@ -24,22 +39,44 @@ func Run(ctx context.Context, cfg *Config, stateDir string, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	sys, err := addSysResources(srv, cfg, opts, log)
+	if err != nil {
+		return err
+	}
 	ss, err := newSessions(cfg.Sessions, srv, log)
 	if err != nil {
 		return err
 	}
-	if err := srv.Listen(); err != nil {
-		return err
-	}
-	log.Info("coap server ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
+	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
-	// The server and the sessions run side by side; when one ends, both do.
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, 2)
-	go func() { errs <- srv.Serve(ctx) }()
-	go func() { errs <- ss.Run(ctx) }()
-	first := <-errs
+	sup := supervisor.New(log, subsystemResources(srv, log))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sup.Run(ctx, coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run})
+	}()
+	var stop error
+	select {
+	case <-ctx.Done():
+	case stop = <-sys.stop:
+	}
 	cancel()
-	return errors.Join(first, <-errs)
+	<-done
+	return stop
+}
+
+// coapSubsystem serves the CoAP server; a failure to listen is an error the supervisor retries
+// (an address that is not there yet, a port still taken).
+type coapSubsystem struct{ srv *coap.Server }
+
+func (c coapSubsystem) Name() string { return "coap" }
+
+func (c coapSubsystem) Run(ctx context.Context) error {
+	if err := c.srv.Listen(); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return c.srv.Serve(ctx)
 }

@@ -109,21 +109,21 @@ func restore(srv *coap.Server, store *resourceStore, log *slog.Logger) {
 // then applies new_resource_details as the tutorial's handler does with set_details.
 func newResourceHandler(details *Details, log *slog.Logger) func(*coap.Resource) {
 	return func(r *coap.Resource) {
-		d := r.Details()
+		d, value := r.Details(), r.Value() // as created, which is what the tutorial prints
+		if details != nil {
+			nd := coap.Details{MediaType: coap.NoMediaType, MaxAge: coap.NoMaxAge, ETag: details.ETag}
+			if details.MediaType != nil {
+				nd.MediaType = coap.MediaType(*details.MediaType)
+			}
+			if details.MaxAge != nil {
+				nd.MaxAge = int(*details.MaxAge)
+			}
+			if err := r.SetDetails(nd); err != nil {
+				log.Error("set details of new resource", "uri", d.URI, "err", err)
+			}
+		}
+		// Logged after the details are set, so whoever sees the line sees the final resource.
 		log.Info("New resource has been created!", "uri", d.URI, "mediatype", d.MediaType.String(), "max_age", d.MaxAge,
-			"etag", d.ETag, "etag_value", d.ETagValue, "value", string(r.Value()))
-		if details == nil {
-			return
-		}
-		nd := coap.Details{MediaType: coap.NoMediaType, MaxAge: coap.NoMaxAge, ETag: details.ETag}
-		if details.MediaType != nil {
-			nd.MediaType = coap.MediaType(*details.MediaType)
-		}
-		if details.MaxAge != nil {
-			nd.MaxAge = int(*details.MaxAge)
-		}
-		if err := r.SetDetails(nd); err != nil {
-			log.Error("set details of new resource", "uri", d.URI, "err", err)
-		}
+			"etag", d.ETag, "etag_value", d.ETagValue, "value", string(value))
 	}
 }

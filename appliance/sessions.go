@@ -49,7 +49,7 @@ func newSessions(cfg []Session, srv *coap.Server, log *slog.Logger) (*sessions, 
 		}
 		for _, p := range paths {
 			r, err := srv.AddResource("sys/sessions/"+p, coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
-				coap.WithValue([]byte("{}")), coap.WithAttribute("rt", "pigw.session"))
+				coap.WithValue([]byte("{}")), coap.WithAttribute("rt", "pigw.session"), coap.WithHidden())
 			if err != nil {
 				return nil, fmt.Errorf("session %s: %w", sc.Name, err)
 			}

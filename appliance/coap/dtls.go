@@ -60,7 +60,11 @@ func dialDTLS(udp *net.UDPConn, remote netip.AddrPort, opts SessionOptions) (net
 	defer cancel()
 	if err := conn.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("DTLS handshake with %s as %q: %w (a wrong key or identity fails here)", remote, opts.Identity, err)
+		if ctx.Err() != nil {
+			// A server drops records it cannot decrypt, so a wrong key looks like silence.
+			return nil, fmt.Errorf("%w: DTLS handshake with %s as %q did not complete (the peer is silent, or the key is wrong)", ErrTimeout, remote, opts.Identity)
+		}
+		return nil, fmt.Errorf("DTLS handshake with %s as %q: %w", remote, opts.Identity, err)
 	}
 	return conn, nil
 }

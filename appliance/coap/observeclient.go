@@ -89,42 +89,45 @@ func (o *Observation) forget() bool {
 	return true
 }
 
-// notify delivers a notification that is newer than the last one (RFC 7641 §3.4), fetching
-// the rest of a Block2 body first; one without Observe (an error) ends the observation.
+// notify takes a notification (or the registration's answer); one whose Block2 body is
+// incomplete is fetched whole first, off the session's reader, which must stay free to
+// receive the blocks.
 func (o *Observation) notify(r Response) {
-	seq, hasSeq := r.uintOption(message.Observe)
-	now := time.Now()
-	o.mu.Lock()
-	if hasSeq && o.have && !newer(o.seq, seq, o.at, now) {
-		o.mu.Unlock()
-		return
-	}
-	o.seq, o.at, o.have = seq, now, hasSeq
-	o.mu.Unlock()
-	if !hasSeq && r.Code.Class() != 2 {
-		o.forget()
-	}
 	if v, ok := r.uintOption(message.Block2); ok {
 		if _, _, more, err := blockwise.DecodeBlockOption(v); err == nil && more {
-			go o.complete(r) // the session's reader must stay free to receive the blocks
+			go o.complete(r)
 			return
 		}
 	}
-	o.deliver(r)
+	o.offer(r)
 }
 
 func (o *Observation) complete(first Response) {
 	ctx, cancel := context.WithTimeout(o.s.ctx, o.s.opts.Timeout)
 	defer cancel()
 	req := o.req
-	o.deliver(o.s.rest(ctx, &req, randomToken(), first))
+	o.offer(o.s.rest(ctx, &req, randomToken(), first))
 }
 
-func (o *Observation) deliver(r Response) {
+// offer delivers r if it is newer than the last delivered (RFC 7641 §3.4); the check and the
+// call are one step, so notifications reach fn in order, one at a time. One without Observe
+// and not 2.xx (a 4.04 after DELETE) ends the observation.
+func (o *Observation) offer(r Response) {
+	seq, hasSeq := r.uintOption(message.Observe)
+	now := time.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if hasSeq && o.have && !newer(o.seq, seq, o.at, now) {
+		return
+	}
+	if hasSeq {
+		o.seq, o.at, o.have = seq, now, true
+	}
 	r.Peer = o.s.String()
 	o.fn(r)
+	if !hasSeq && r.Code.Class() != 2 {
+		o.forget()
+	}
 }
 
 // newer is RFC 7641 §3.4: v2 is fresher than v1 in 24-bit serial arithmetic, or came more

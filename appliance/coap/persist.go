@@ -77,7 +77,7 @@ func (s *Server) Restore(snap Snapshot) (string, error) {
 	if snap.Deleted {
 		s.mu.Lock()
 		r := s.resources[uri]
-		delete(s.resources, uri)
+		s.removeLocked(uri)
 		s.mu.Unlock()
 		if r != nil {
 			r.markRemoved()

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -66,8 +67,11 @@ const MaxTokenLength = 8
 
 // Request is one request of a session (the original's send_request arguments).
 type Request struct {
-	Method        Method
-	Path          string    // "sensors/temp?unit=C": segments become Uri-Path, the query Uri-Query
+	Method Method
+	// Path is written as in a URI, "sensors/temp?unit=C": split at '/' into Uri-Path options and
+	// at '&' into Uri-Query options, then each is percent-decoded, so "a%2Fb" is one segment
+	// holding a slash and '+' stays '+' (RFC 7252 §6.4).
+	Path          string
 	ContentFormat MediaType // NoMediaType for none; NewRequest sets it
 	Accept        MediaType // NoMediaType for none; NewRequest sets it
 	Payload       []byte
@@ -153,13 +157,42 @@ func (r *Request) check() error {
 			return err
 		}
 	}
-	path, _, _ := strings.Cut(r.Path, "?")
-	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+	segs, qs, err := splitPath(r.Path)
+	if err != nil {
+		return err
+	}
+	for _, seg := range append(segs, qs...) {
 		if len(seg) > 255 {
-			return fmt.Errorf("path segment %.20q...: %d bytes, longer than the 255 a Uri-Path option holds", seg, len(seg))
+			return fmt.Errorf("path %.40q: a part of %d bytes, longer than the 255 an option holds", r.Path, len(seg))
 		}
 	}
 	return nil
+}
+
+// splitPath turns a URI path and query into Uri-Path and Uri-Query values.
+func splitPath(p string) (segs, queries []string, err error) {
+	path, query, _ := strings.Cut(p, "?")
+	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+		if seg == "" {
+			continue
+		}
+		v, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("path %q: segment %q: %v", p, seg, err)
+		}
+		segs = append(segs, v)
+	}
+	for _, q := range strings.Split(query, "&") {
+		if q == "" {
+			continue
+		}
+		v, err := url.PathUnescape(q)
+		if err != nil {
+			return nil, nil, fmt.Errorf("path %q: query %q: %v", p, q, err)
+		}
+		queries = append(queries, v)
+	}
+	return segs, queries, nil
 }
 
 func randomToken() []byte {

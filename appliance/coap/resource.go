@@ -42,6 +42,7 @@ type Resource struct {
 	dynamic   bool
 	removed   bool
 	handlers  map[Method]Handler
+	hidden    bool // listed in /.well-known/core only when a query asks
 
 	obs observerSet
 }
@@ -86,6 +87,13 @@ func WithETag() ResourceOption {
 // WithMethods enables the given methods (the original's callback(ops, True)).
 func WithMethods(m Method) ResourceOption {
 	return func(r *Resource) error { r.methods |= m & AllMethods; return nil }
+}
+
+// WithHidden leaves the resource out of an unfiltered /.well-known/core; a query that matches
+// it (?href=/sys*, ?rt=pigw*) lists it. The appliance's own resources are hidden, so a plain
+// discovery shows what the user configured.
+func WithHidden() ResourceOption {
+	return func(r *Resource) error { r.hidden = true; return nil }
 }
 
 // WithAttribute adds a link attribute (the original's add_attribute).

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
@@ -136,6 +135,10 @@ func (s *Session) roundTrip(ctx context.Context, req *Request, token []byte, w w
 	case r := <-ex.done:
 		return r
 	case <-ctx.Done():
+		if s.ctx.Err() != nil { // the request's context comes from the session's: closed, not late
+			s.finish(ex, Response{Err: ErrClosed})
+			break
+		}
 		why := "in time"
 		if ctx.Err() == context.Canceled {
 			why = "before the request was cancelled"
@@ -164,19 +167,18 @@ func (s *Session) build(req *Request, token []byte, w wire) ([]byte, error) {
 		if s.uriHost != "" {
 			add(message.URIHost, []byte(s.uriHost))
 		}
-		path, query, _ := strings.Cut(req.Path, "?")
-		for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
-			if seg != "" {
-				add(message.URIPath, []byte(seg))
-			}
+		segs, queries, err := splitPath(req.Path)
+		if err != nil {
+			return nil, err
+		}
+		for _, seg := range segs {
+			add(message.URIPath, []byte(seg))
 		}
 		if req.ContentFormat != NoMediaType {
 			addUint(message.ContentFormat, uint32(req.ContentFormat))
 		}
-		for _, q := range strings.Split(query, "&") {
-			if q != "" {
-				add(message.URIQuery, []byte(q))
-			}
+		for _, q := range queries {
+			add(message.URIQuery, []byte(q))
 		}
 		if req.Accept != NoMediaType {
 			addUint(message.Accept, uint32(req.Accept))

@@ -59,6 +59,7 @@ type Server struct {
 
 	mu        sync.RWMutex
 	resources map[string]*Resource
+	hidden    int // resources of the appliance itself, not counted against MaxResources
 	onNew     atomic.Pointer[func(*Resource)]
 
 	dedup   *dedupCache
@@ -163,10 +164,13 @@ func (s *Server) insert(r *Resource) error {
 	if _, ok := s.resources[r.uri]; ok {
 		return fmt.Errorf("add resource %s: %w", r.uri, errExists)
 	}
-	if len(s.resources) >= s.cfg.Limits.MaxResources {
+	if !r.hidden && len(s.resources)-s.hidden >= s.cfg.Limits.MaxResources {
 		return fmt.Errorf("add resource %s: %w: the limit is %d", r.uri, errTooManyResrc, s.cfg.Limits.MaxResources)
 	}
 	s.resources[r.uri] = r
+	if r.hidden {
+		s.hidden++
+	}
 	return nil
 }
 
@@ -196,13 +200,23 @@ func (s *Server) RemoveResource(uri string) error {
 	u := strings.TrimPrefix(uri, "/")
 	s.mu.Lock()
 	r, ok := s.resources[u]
-	delete(s.resources, u)
+	s.removeLocked(u)
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("remove resource %s: not found", uri)
 	}
 	r.markRemoved()
 	return nil
+}
+
+// removeLocked takes uri out of the tree; s.mu is held.
+func (s *Server) removeLocked(uri string) {
+	if r, ok := s.resources[uri]; ok {
+		if r.hidden {
+			s.hidden--
+		}
+		delete(s.resources, uri)
+	}
 }
 
 // Resource returns the resource at uri, or nil.

@@ -342,3 +342,34 @@ func TestServeAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestHiddenResources(t *testing.T) {
+	s, _ := NewServer(withListen(Config{}))
+	_, _ = s.AddResource("mine", WithMethods(GET))
+	_, _ = s.AddResource("sys/info", WithMethods(GET), WithAttribute("rt", "pigw.info"), WithHidden())
+	for range 600 { // hidden resources do not count against the limit of 512
+		if _, err := s.AddResource(fmt.Sprintf("sys/x%d", len(s.Resources())), WithHidden()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AddResource("user/second"); err != nil {
+		t.Errorf("user resource refused after hidden ones: %v", err)
+	}
+	_ = s.RemoveResource("user/second")
+	for i := range 600 {
+		_ = s.RemoveResource(fmt.Sprintf("sys/x%d", i+2))
+	}
+	for _, tt := range []struct {
+		filters []string
+		want    string
+	}{
+		{nil, "</mine>;obs"},
+		{[]string{"href=/sys*"}, `</sys/info>;rt="pigw.info";obs`},
+		{[]string{"rt=pigw*"}, `</sys/info>;rt="pigw.info";obs`},
+		{[]string{"obs"}, `</mine>;obs`},
+	} {
+		if got := s.LinkFormat(tt.filters...); got != tt.want {
+			t.Errorf("%v: %s, want %s", tt.filters, got, tt.want)
+		}
+	}
+}

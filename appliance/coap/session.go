@@ -34,7 +34,7 @@ type Session struct {
 	byMID     map[uint16]*exchange // CON requests waiting for their ACK
 	byToken   map[string]*exchange // requests waiting for their response
 	observing map[string]*Observation
-	seenCON   [32]uint16 // MIDs of recent CON responses, to ACK duplicates without delivering them
+	seenCON   [32]uint16 // MIDs of recent CON responses taken, to ACK duplicates without delivering them
 	seenN     int
 }
 
@@ -265,20 +265,21 @@ func (s *Session) receive(m *message.Message) {
 	s.mu.Lock()
 	ex := s.byToken[string(m.Token)]
 	obs := s.observing[string(m.Token)]
-	duplicate := m.Type == message.Confirmable && s.seen(mid)
-	s.mu.Unlock()
 	known := ex != nil || obs != nil
-	if m.Type == message.Confirmable {
-		typ := message.Acknowledgement
-		if !known {
-			typ = message.Reset
-		}
-		_, _ = s.conn.Write(emptyMessage(typ, mid, make([]byte, 4)))
-	} else if !known {
-		_, _ = s.conn.Write(emptyMessage(message.Reset, mid, make([]byte, 4))) // stop a stale observation
+	duplicate := m.Type == message.Confirmable && s.seen(mid)
+	if m.Type == message.Confirmable && known && !duplicate {
+		s.remember(mid)
 	}
-	if duplicate || !known {
+	s.mu.Unlock()
+	switch {
+	case duplicate: // our ACK was lost: acknowledge again, deliver once (RFC 7252 §4.5)
+		_, _ = s.conn.Write(emptyMessage(message.Acknowledgement, mid, make([]byte, 4)))
 		return
+	case !known: // no request of ours: reject; for a notification this ends a stale observation
+		_, _ = s.conn.Write(emptyMessage(message.Reset, mid, make([]byte, 4)))
+		return
+	case m.Type == message.Confirmable:
+		_, _ = s.conn.Write(emptyMessage(message.Acknowledgement, mid, make([]byte, 4)))
 	}
 	if ex != nil {
 		s.deliver(ex, m)
@@ -287,16 +288,20 @@ func (s *Session) receive(m *message.Message) {
 	}
 }
 
-// seen records a CON response's MID and reports whether it came before.
+// seen reports whether a CON response with this MID was taken before.
 func (s *Session) seen(mid uint16) bool {
 	for _, v := range s.seenCON[:min(s.seenN, len(s.seenCON))] {
 		if v == mid {
 			return true
 		}
 	}
+	return false
+}
+
+// remember records the MID of a CON response taken, to acknowledge its duplicates.
+func (s *Session) remember(mid uint16) {
 	s.seenCON[s.seenN%len(s.seenCON)] = mid
 	s.seenN++
-	return false
 }
 
 func (s *Session) deliver(ex *exchange, m *message.Message) {

@@ -30,11 +30,12 @@ func (s *Server) wellKnown(rq *request, rep *reply) {
 
 // LinkFormat lists the resources in CoRE link format, keeping only those that match every
 // filter ("rt=temperature", "href=/sensors*", "obs"; a trailing '*' matches any suffix).
+// Hidden resources are listed only for an href or rt filter that matches them.
 func (s *Server) LinkFormat(filters ...string) string {
 	var b strings.Builder
 	for _, r := range s.Resources() {
 		attrs := r.linkAttributes()
-		if !matchAll(r.uri, attrs, filters) {
+		if (r.hidden && !targetsHidden(filters)) || !matchAll(r.uri, attrs, filters) {
 			continue
 		}
 		if b.Len() > 0 {
@@ -71,6 +72,17 @@ func (r *Resource) linkAttributes() []Attribute {
 		attrs = append(attrs, Attribute{Name: "obs"})
 	}
 	return attrs
+}
+
+// targetsHidden reports a query that asks for resources by path or type, the ways to find the
+// appliance's own resources.
+func targetsHidden(filters []string) bool {
+	for _, f := range filters {
+		if strings.HasPrefix(f, "href=") || strings.HasPrefix(f, "rt=") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasAttr(attrs []Attribute, name string) bool {

@@ -147,7 +147,7 @@ func (w *worker) delete(r *Resource, rep *reply) {
 	r.mu.Unlock()
 	s.mu.Lock()
 	if s.resources[r.uri] == r {
-		delete(s.resources, r.uri)
+		s.removeLocked(r.uri)
 	}
 	s.mu.Unlock()
 	s.notify.terminate(r)
@@ -199,7 +199,7 @@ func (w *worker) create(rq *request, rep *reply) func() {
 		r.removed = true
 		r.mu.Unlock()
 		s.mu.Lock()
-		delete(s.resources, r.uri)
+		s.removeLocked(r.uri)
 		s.mu.Unlock()
 		s.log.Error("new resource not stored", "uri", r.uri, "err", err)
 		rep.fail(codes.InternalServerError, "could not store the new resource")

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Ring holds the last Size lines.
@@ -17,13 +18,24 @@ type Ring struct {
 	lines    []string
 	next     int
 	full     bool
-	onAppend func()
+	onAppend atomic.Pointer[func()]
 }
 
 // New returns a ring of size lines (at least 1). onAppend, when not nil, is called after each
 // line, outside the ring's lock (to notify observers, for instance).
 func New(size int, onAppend func()) *Ring {
-	return &Ring{lines: make([]string, max(size, 1)), onAppend: onAppend}
+	r := &Ring{lines: make([]string, max(size, 1))}
+	r.OnAppend(onAppend)
+	return r
+}
+
+// OnAppend sets the function called after each line (nil for none).
+func (r *Ring) OnAppend(fn func()) {
+	if fn == nil {
+		r.onAppend.Store(nil)
+		return
+	}
+	r.onAppend.Store(&fn)
 }
 
 // Write adds p as lines; a line longer than 1 KiB is cut.
@@ -39,8 +51,8 @@ func (r *Ring) Write(p []byte) (int, error) {
 		r.full = r.full || r.next == 0
 	}
 	r.mu.Unlock()
-	if r.onAppend != nil {
-		r.onAppend()
+	if fn := r.onAppend.Load(); fn != nil {
+		(*fn)()
 	}
 	return n, nil
 }

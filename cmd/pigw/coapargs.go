@@ -82,13 +82,10 @@ func parseTarget(raw string) (target, error) {
 		port = int(n)
 	}
 	t.addr = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
-	t.path = strings.TrimPrefix(u.Path, "/")
+	// Kept percent-encoded: the request splits at '/' and '&' before it decodes (RFC 7252 §6.4).
+	t.path = strings.TrimPrefix(u.EscapedPath(), "/")
 	if u.RawQuery != "" {
-		q, err := url.QueryUnescape(u.RawQuery)
-		if err != nil {
-			return target{}, usagef("URL %q: query: %v", raw, err)
-		}
-		t.path += "?" + q
+		t.path += "?" + u.RawQuery
 	}
 	return t, nil
 }

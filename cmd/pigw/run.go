@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/logring"
 )
 
 func runAppliance(args []string, stderr io.Writer) int {
@@ -33,7 +34,9 @@ func runAppliance(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pigw run: --log-level %q: must be debug, info, warn or error\n", *level)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	ring := logring.New(500, nil)
+	hopts := &slog.HandlerOptions{Level: lvl}
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, hopts), slog.NewTextHandler(ring, hopts)))
 
 	cfg := appliance.Default()
 	source := "built-in default"
@@ -49,7 +52,12 @@ func runAppliance(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := appliance.Run(ctx, cfg, *stateDir, log); err != nil && !errors.Is(err, context.Canceled) {
+	err := appliance.Run(ctx, cfg, appliance.Options{StateDir: *stateDir, Log: log, Ring: ring, Version: version})
+	switch {
+	case errors.Is(err, appliance.ErrReboot), errors.Is(err, appliance.ErrPoweroff):
+		log.Warn("pigw stopped: not running as init, so the machine itself is left alone", "request", err.Error())
+		return 0
+	case err != nil && !errors.Is(err, context.Canceled):
 		log.Error("pigw stopped", "err", err)
 		return 1
 	}

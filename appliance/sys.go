@@ -1,0 +1,142 @@
+package appliance
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/supervisor"
+	"golang.org/x/sys/unix"
+)
+
+// Requests to stop the appliance, returned by Run.
+var (
+	ErrReboot   = errors.New("reboot requested")
+	ErrPoweroff = errors.New("poweroff requested")
+)
+
+// sysResources are the appliance's own resources under /sys: what it is, what it logs, its
+// configuration, its subsystems, and the power actions.
+type sysResources struct {
+	srv     *coap.Server
+	log     *slog.Logger
+	opts    Options
+	started time.Time
+	logRes  *coap.Resource
+	stop    chan error // a reboot or poweroff request, taken by Run
+}
+
+func addSysResources(srv *coap.Server, cfg *Config, opts Options, log *slog.Logger) (*sysResources, error) {
+	sr := &sysResources{srv: srv, log: log, opts: opts, started: time.Now(), stop: make(chan error, 1)}
+	cfgJSON := marshal(cfg) // secrets marshal as "***"
+	var admins []string
+	if cfg.CoAP.DTLS != nil {
+		admins = cfg.CoAP.DTLS.Admins
+	}
+	for _, r := range []struct {
+		uri  string
+		opts []coap.ResourceOption
+	}{
+		{"sys/info", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithHandler(coap.GET, sr.info), coap.WithAttribute("rt", "pigw.info"), coap.WithHidden()}},
+		{"sys/log", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.log"), coap.WithHidden()}},
+		{"sys/config", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithValue(cfgJSON), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.config"), coap.WithHidden()}},
+		{"sys/reboot", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrReboot, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
+		{"sys/poweroff", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrPoweroff, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
+	} {
+		res, err := srv.AddResource(r.uri, r.opts...)
+		if err != nil {
+			return nil, fmt.Errorf("/%s: %w", r.uri, err)
+		}
+		if r.uri == "sys/log" {
+			sr.logRes = res
+		}
+	}
+	if opts.Ring != nil {
+		opts.Ring.OnAppend(sr.publishLog)
+		sr.publishLog()
+	}
+	return sr, nil
+}
+
+// publishLog puts the last log lines in /sys/log, so observers see each new line.
+func (sr *sysResources) publishLog() {
+	_ = sr.logRes.SetValue([]byte(sr.opts.Ring.Tail(100, 8192)))
+}
+
+// info answers GET /sys/info: version, uptime, hostname, board, kernel.
+func (sr *sysResources) info(coap.Incoming) coap.Answer {
+	host, _ := os.Hostname()
+	var u unix.Utsname
+	_ = unix.Uname(&u)
+	info := map[string]any{
+		"version":        sr.opts.Version,
+		"uptime_seconds": int(time.Since(sr.started).Seconds()),
+		"hostname":       host,
+		"board":          boardModel(),
+		"kernel":         unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Version[:]),
+		"arch":           runtime.GOARCH,
+		"go":             runtime.Version(),
+		"pid1":           os.Getpid() == 1,
+		"state_dir":      sr.opts.StateDir,
+	}
+	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+		var up float64
+		if _, err := fmt.Sscan(string(b), &up); err == nil {
+			info["system_uptime_seconds"] = int(up)
+		}
+	}
+	return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(info)}
+}
+
+// boardModel names the hardware: the device tree's model on a Pi, DMI on a PC or VM.
+func boardModel() string {
+	for _, f := range []string{"/proc/device-tree/model", "/sys/firmware/devicetree/base/model", "/sys/class/dmi/id/product_name"} {
+		if b, err := os.ReadFile(f); err == nil {
+			if m := strings.TrimSpace(strings.TrimRight(string(b), "\x00")); m != "" {
+				return m
+			}
+		}
+	}
+	return "unknown"
+}
+
+// power answers POST /sys/reboot and /sys/poweroff: only over DTLS (4.01 otherwise) and only
+// for an admin identity (4.03 otherwise).
+func (sr *sysResources) power(action error, admins []string) coap.Handler {
+	return func(in coap.Incoming) coap.Answer {
+		switch {
+		case !in.Secure:
+			return coap.Answer{Code: coap.Unauthorized, ContentFormat: coap.NoMediaType, Payload: []byte("needs DTLS with an admin identity (coap.dtls.admins)")}
+		case !slices.Contains(admins, in.Identity):
+			return coap.Answer{Code: coap.Forbidden, ContentFormat: coap.NoMediaType, Payload: []byte(fmt.Sprintf("identity %q is not in coap.dtls.admins", in.Identity))}
+		}
+		sr.log.Warn("power action requested", "action", action.Error(), "identity", in.Identity, "peer", in.Peer.String())
+		select {
+		case sr.stop <- action:
+		default:
+		}
+		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte(action.Error())}
+	}
+}
+
+// subsystemResources publishes each subsystem's state at /sys/subsystems/<name>.
+func subsystemResources(srv *coap.Server, log *slog.Logger) func(supervisor.State) {
+	return func(st supervisor.State) {
+		uri := "sys/subsystems/" + st.Name
+		r := srv.Resource(uri)
+		if r == nil {
+			var err error
+			if r, err = srv.AddResource(uri, coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.subsystem"), coap.WithHidden()); err != nil {
+				log.Error("publish subsystem state", "subsystem", st.Name, "err", err)
+				return
+			}
+		}
+		_ = r.SetValue(marshal(st))
+	}
+}
