@@ -52,9 +52,7 @@ func WithHandler(m Method, fn Handler) ResourceOption {
 
 // callHandler runs r's handler for the request's method, if it has one.
 func (w *worker) callHandler(rq *request, r *Resource, m Method, rep *reply) bool {
-	r.mu.RLock()
-	fn := r.handlers[m]
-	r.mu.RUnlock()
+	fn := r.handlers[m] // set at creation only, so read without the lock
 	if fn == nil {
 		return false
 	}

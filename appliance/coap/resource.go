@@ -41,7 +41,7 @@ type Resource struct {
 	methods   Method
 	dynamic   bool
 	removed   bool
-	handlers  map[Method]Handler
+	handlers  map[Method]Handler // fixed once the resource is added
 	hidden    bool // listed in /.well-known/core only when a query asks
 
 	obs observerSet
