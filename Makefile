@@ -4,7 +4,12 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-deps bench lint fuzz clean
+.PHONY: build run test test-deps test-vm vm-kernel bench lint fuzz clean
+
+PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
+export PIGW_VM_KERNEL_DIR
+# Every package but the QEMU tests, which make test-vm runs.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /internal/vmtest)
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pigw
@@ -17,7 +22,15 @@ run: build
 ## every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
+
+## vm-kernel: QEMU, host disk tools and Debian's amd64 kernel with its modules (cached).
+vm-kernel:
+	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_KERNEL_DIR)
+
+## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel.
+test-vm: vm-kernel
+	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null || { \
