@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/logring"
@@ -16,6 +18,16 @@ type Options struct {
 	Log      *slog.Logger  // the appliance's log
 	Ring     *logring.Ring // the last log lines, served at /sys/log; may be nil
 	Version  string
+	Health   *Health // when not nil, tells the caller (the watchdog) whether the appliance lives
+}
+
+// Health reports whether the appliance's supervisor is alive, for the hardware watchdog.
+type Health struct{ sup atomic.Pointer[supervisor.Supervisor] }
+
+// OK reports a supervisor that showed life in the last few seconds; false before it started.
+func (h *Health) OK() bool {
+	s := h.sup.Load()
+	return s != nil && s.Healthy(5*time.Second)
 }
 
 // Run runs the appliance on cfg until ctx is done, or until an admin asks for a reboot or a
@@ -53,6 +65,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sup := supervisor.New(log, subsystemResources(srv, log))
+	if opts.Health != nil {
+		opts.Health.sup.Store(sup)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

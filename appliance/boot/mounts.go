@@ -1,0 +1,83 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+type mount struct {
+	source, target, fstype string
+	flags                  uintptr
+	data                   string
+}
+
+// essentials are the filesystems every Linux userland expects.
+var essentials = []mount{
+	{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"},
+	{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "gid=5,mode=620,ptmxmode=000"},
+	{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755,size=16m"},
+	{"tmpfs", "/tmp", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777,size=32m"},
+}
+
+func mountEssentials() []error {
+	var errs []error
+	for _, m := range essentials {
+		if err := doMount(m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// doMount mounts m, creating the mount point; a filesystem already mounted there is fine.
+func doMount(m mount) error {
+	if err := os.MkdirAll(m.target, 0o755); err != nil && !errors.Is(err, unix.EROFS) {
+		return fmt.Errorf("mkdir %s: %w", m.target, err)
+	}
+	err := unix.Mount(m.source, m.target, m.fstype, m.flags, m.data)
+	if err == nil || errors.Is(err, unix.EBUSY) {
+		return nil
+	}
+	return fmt.Errorf("mount %s on %s (%s): %w", m.source, m.target, m.fstype, err)
+}
+
+func mountPerm(log interface{ Info(string, ...any) }) error {
+	dev, err := findDisk("pigw_perm", isPerm)
+	if err != nil {
+		return err
+	}
+	if err := doMount(mount{dev, PermDir, "ext4", unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID, ""}); err != nil {
+		return err
+	}
+	log.Info("mounted /perm", "device", dev)
+	return nil
+}
+
+func mountBoot(log interface{ Info(string, ...any) }) error {
+	dev, err := findDisk("pigw_boot", isBoot)
+	if err != nil {
+		return err
+	}
+	if err := doMount(mount{dev, BootDir, "vfat", unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOSUID | unix.MS_NOEXEC, "codepage=437,iocharset=ascii"}); err != nil {
+		return err
+	}
+	log.Info("mounted the boot partition read-only", "device", dev, "at", BootDir)
+	return nil
+}
+
+// Unmount syncs and unmounts /perm (and the boot partition), for a clean stop.
+func Unmount() error {
+	unix.Sync()
+	var errs []error
+	for _, dir := range []string{PermDir, BootDir} {
+		if err := unix.Unmount(dir, 0); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}

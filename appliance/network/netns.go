@@ -1,0 +1,5 @@
+package network
+
+import "github.com/vishvananda/netns"
+
+func netnsHandle(fd int) netns.NsHandle { return netns.NsHandle(fd) }

@@ -1,0 +1,195 @@
+// Package network configures the appliance's links through netlink: links up, static IPv4 and
+// IPv6 addresses, routes with metrics that prefer wired links, and the DNS servers the
+// resolver reads. It follows link events, so a USB Ethernet adapter plugged in later, or a
+// link that went down and up, gets its configuration again.
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Interface is the static configuration of one link.
+type Interface struct {
+	Name      string
+	Up        bool
+	Addresses []netip.Prefix
+	Gateway   netip.Addr // IPv4 default route, when valid
+	Gateway6  netip.Addr // IPv6 default route, when valid
+	Routes    []Route
+	MTU       int // 0 leaves it
+	Metric    int // of this link's routes
+}
+
+// Route is one route through a link.
+type Route struct {
+	To     netip.Prefix
+	Via    netip.Addr // invalid: on-link
+	Metric int        // 0: the link's metric
+}
+
+// Config is the static network configuration.
+type Config struct {
+	Interfaces []Interface
+	DNS        []netip.Addr
+	ResolvConf string // default /etc/resolv.conf (its target when it is a symbolic link)
+}
+
+// Static applies a Config and keeps it applied; it is a subsystem of the appliance.
+type Static struct {
+	cfg Config
+	log *slog.Logger
+	h   *netlink.Handle
+	ns  *int // the namespace to follow link events in; nil for the current one
+}
+
+// NewStatic returns the subsystem for cfg, working in the current network namespace.
+func NewStatic(cfg Config, log *slog.Logger) *Static { return &Static{cfg: cfg, log: log, h: &netlink.Handle{}} }
+
+// Name is the subsystem's name.
+func (s *Static) Name() string { return "network" }
+
+// Run applies the configuration, then again to each configured link that appears or comes up,
+// until ctx is done. A link that is not there yet is waited for.
+func (s *Static) Run(ctx context.Context) error {
+	if err := s.writeResolvConf(); err != nil {
+		s.log.Error("DNS servers not written", "err", err)
+	}
+	updates := make(chan netlink.LinkUpdate, 32)
+	done := make(chan struct{})
+	defer close(done)
+	opts := netlink.LinkSubscribeOptions{ErrorCallback: func(err error) { s.log.Debug("link events", "err", err) }}
+	if s.ns != nil {
+		h := netnsHandle(*s.ns)
+		opts.Namespace = &h
+	}
+	if err := netlink.LinkSubscribeWithOptions(updates, done, opts); err != nil {
+		return fmt.Errorf("follow link events: %w", err)
+	}
+	for _, ifc := range s.cfg.Interfaces {
+		if err := s.apply(ifc); err != nil {
+			s.log.Warn("link not configured yet", "link", ifc.Name, "err", err)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case u, ok := <-updates:
+			if !ok {
+				return errors.New("link events ended")
+			}
+			for _, ifc := range s.cfg.Interfaces {
+				if ifc.Name == u.Attrs().Name && u.Header.Type == unix.RTM_NEWLINK {
+					if err := s.apply(ifc); err != nil {
+						s.log.Warn("link not configured", "link", ifc.Name, "err", err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// apply brings a link to its configuration; it is idempotent.
+func (s *Static) apply(ifc Interface) error {
+	link, err := s.h.LinkByName(ifc.Name)
+	if err != nil {
+		return fmt.Errorf("no link %s: %w", ifc.Name, err)
+	}
+	if ifc.MTU > 0 && link.Attrs().MTU != ifc.MTU {
+		if err := s.h.LinkSetMTU(link, ifc.MTU); err != nil {
+			return fmt.Errorf("%s: MTU %d: %w", ifc.Name, ifc.MTU, err)
+		}
+	}
+	if !ifc.Up {
+		return nil
+	}
+	if link.Attrs().Flags&net.FlagUp == 0 {
+		if err := s.h.LinkSetUp(link); err != nil {
+			return fmt.Errorf("%s: up: %w", ifc.Name, err)
+		}
+		s.log.Info("link up", "link", ifc.Name)
+	}
+	var errs []error
+	for _, p := range ifc.Addresses {
+		a := &netlink.Addr{IPNet: prefixNet(p)}
+		if p.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD // no duplicate detection delay on a static address
+		}
+		if err := s.h.AddrReplace(link, a); err != nil {
+			errs = append(errs, fmt.Errorf("%s: address %s: %w", ifc.Name, p, err))
+		}
+	}
+	routes := append([]Route(nil), ifc.Routes...)
+	if ifc.Gateway.IsValid() {
+		routes = append(routes, Route{To: netip.PrefixFrom(netip.IPv4Unspecified(), 0), Via: ifc.Gateway})
+	}
+	if ifc.Gateway6.IsValid() {
+		routes = append(routes, Route{To: netip.PrefixFrom(netip.IPv6Unspecified(), 0), Via: ifc.Gateway6})
+	}
+	for _, r := range routes {
+		nr := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(r.To), Priority: max(r.Metric, ifc.Metric)}
+		if r.Metric > 0 {
+			nr.Priority = r.Metric
+		}
+		if r.Via.IsValid() {
+			nr.Gw = r.Via.AsSlice()
+		}
+		if err := s.h.RouteReplace(nr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: route to %s via %s: %w", ifc.Name, r.To, r.Via, err))
+		}
+	}
+	if len(errs) == 0 {
+		s.log.Info("link configured", "link", ifc.Name, "addresses", len(ifc.Addresses), "routes", len(routes))
+	}
+	return errors.Join(errs...)
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// writeResolvConf writes the DNS servers atomically where the resolver reads them; on a
+// read-only /etc the image links /etc/resolv.conf to /run, which is followed.
+func (s *Static) writeResolvConf() error {
+	if len(s.cfg.DNS) == 0 {
+		return nil
+	}
+	path := s.cfg.ResolvConf
+	if path == "" {
+		path = "/etc/resolv.conf"
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			path = target
+		} else if t, err := os.Readlink(path); err == nil { // a link to a file not made yet
+			path = t
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# written by pigw from network.dns\n")
+	for _, a := range s.cfg.DNS {
+		fmt.Fprintf(&b, "nameserver %s\n", a)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
+	}
+	s.log.Info("DNS servers", "file", path, "servers", len(s.cfg.DNS))
+	return nil
+}
