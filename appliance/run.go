@@ -22,7 +22,9 @@ type Options struct {
 }
 
 // Health reports whether the appliance's supervisor is alive, for the hardware watchdog.
-type Health struct{ sup atomic.Pointer[supervisor.Supervisor] }
+type Health struct {
+	sup atomic.Pointer[supervisor.Supervisor]
+}
 
 // OK reports a supervisor that showed life in the last few seconds; false before it started.
 func (h *Health) OK() bool {

@@ -42,7 +42,7 @@ type Resource struct {
 	dynamic   bool
 	removed   bool
 	handlers  map[Method]Handler // fixed once the resource is added
-	hidden    bool // listed in /.well-known/core only when a query asks
+	hidden    bool               // listed in /.well-known/core only when a query asks
 
 	obs observerSet
 }

@@ -54,7 +54,9 @@ type Static struct {
 }
 
 // NewStatic returns the subsystem for cfg, working in the current network namespace.
-func NewStatic(cfg Config, log *slog.Logger) *Static { return &Static{cfg: cfg, log: log, h: &netlink.Handle{}} }
+func NewStatic(cfg Config, log *slog.Logger) *Static {
+	return &Static{cfg: cfg, log: log, h: &netlink.Handle{}}
+}
 
 // Name is the subsystem's name.
 func (s *Static) Name() string { return "network" }
