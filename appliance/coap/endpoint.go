@@ -50,6 +50,18 @@ func listenUDP(s *Server, ap netip.AddrPort, multicastOnly bool) (*endpoint, err
 			if serr != nil {
 				return
 			}
+			// A specific address binds even before it exists (IP_FREEBIND), so the server
+			// answers on it as soon as the network configures it.
+			if !ap.Addr().IsUnspecified() {
+				if v6 {
+					serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, 1)
+				} else {
+					serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_FREEBIND, 1)
+				}
+				if serr != nil {
+					return
+				}
+			}
 			if v6 {
 				serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1)
 			} else {

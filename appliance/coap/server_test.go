@@ -3,6 +3,7 @@ package coap
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"fmt"
 	"strings"
 	"testing"
@@ -372,4 +373,19 @@ func TestHiddenResources(t *testing.T) {
 			t.Errorf("%v: %s, want %s", tt.filters, got, tt.want)
 		}
 	}
+}
+
+// A specific address binds before it exists on the host (IP_FREEBIND): the server is there
+// when the network brings the address.
+func TestListenOnAddressNotYetThere(t *testing.T) {
+	s, err := NewServer(Config{Listen: []string{"192.0.2.77:0", "[2001:db8::77]:0"}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatalf("listen on addresses not on this host: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.Serve(ctx)
 }

@@ -79,8 +79,8 @@ func (s *Static) Run(ctx context.Context) error {
 		return fmt.Errorf("follow link events: %w", err)
 	}
 	for _, ifc := range s.cfg.Interfaces {
-		if err := s.apply(ifc); err != nil {
-			s.log.Warn("link not configured yet", "link", ifc.Name, "err", err)
+		if err := s.applyOrWait(ifc); err != nil {
+			return err
 		}
 	}
 	for {
@@ -93,8 +93,8 @@ func (s *Static) Run(ctx context.Context) error {
 			}
 			for _, ifc := range s.cfg.Interfaces {
 				if ifc.Name == u.Attrs().Name && u.Header.Type == unix.RTM_NEWLINK {
-					if err := s.apply(ifc); err != nil {
-						s.log.Warn("link not configured", "link", ifc.Name, "err", err)
+					if err := s.applyOrWait(ifc); err != nil {
+						return err
 					}
 				}
 			}
@@ -102,11 +102,28 @@ func (s *Static) Run(ctx context.Context) error {
 	}
 }
 
+// applyOrWait applies ifc; a link that is not there yet is waited for, but a configuration
+// the kernel refuses is an error: the subsystem fails, and the supervisor tries again later
+// and shows the error.
+func (s *Static) applyOrWait(ifc Interface) error {
+	err := s.apply(ifc)
+	var missing errNoLink
+	if errors.As(err, &missing) {
+		s.log.Warn("link not there yet; configured when it appears", "link", ifc.Name)
+		return nil
+	}
+	return err
+}
+
+type errNoLink struct{ name string }
+
+func (e errNoLink) Error() string { return "no link " + e.name }
+
 // apply brings a link to its configuration; it is idempotent.
 func (s *Static) apply(ifc Interface) error {
 	link, err := s.h.LinkByName(ifc.Name)
 	if err != nil {
-		return fmt.Errorf("no link %s: %w", ifc.Name, err)
+		return errNoLink{ifc.Name}
 	}
 	if ifc.MTU > 0 && link.Attrs().MTU != ifc.MTU {
 		if err := s.h.LinkSetMTU(link, ifc.MTU); err != nil {

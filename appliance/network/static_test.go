@@ -133,3 +133,24 @@ func TestStatic(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A route the kernel refuses fails the subsystem, with the route in the error; a missing link
+// is waited for instead.
+func TestStaticRefused(t *testing.T) {
+	h, ns := testNamespace(t)
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth8"}, PeerName: "eth8peer"}); err != nil {
+		t.Fatal(err)
+	}
+	fd := int(ns)
+	s := &Static{log: slog.New(slog.DiscardHandler), h: h, ns: &fd, cfg: Config{Interfaces: []Interface{
+		{Name: "wlan7", Up: true}, // not there: waited for
+		{Name: "eth8", Up: true, Addresses: []netip.Prefix{netip.MustParsePrefix("10.124.0.5/24")},
+			Routes: []Route{{To: netip.MustParsePrefix("10.9.0.0/16"), Via: netip.MustParseAddr("10.99.99.1")}}},
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "route to 10.9.0.0/16 via 10.99.99.1") {
+		t.Errorf("Run: %v", err)
+	}
+}
