@@ -21,7 +21,8 @@ const (
 )
 
 // findDisk returns the device the command line names, or the first block device whose first
-// 4 KiB satisfy match (with exact matches first).
+// 4 KiB satisfy match (with exact matches first). When none does, the error says what each
+// device holds, so a damaged or missing disk is plain in the log.
 func findDisk(cmdlineKey string, match func(head []byte) (exact, ok bool)) (string, error) {
 	if dev := Cmdline()[cmdlineKey]; dev != "" {
 		return dev, nil
@@ -32,12 +33,15 @@ func findDisk(cmdlineKey string, match func(head []byte) (exact, ok bool)) (stri
 	}
 	sort.Strings(names)
 	fallback := ""
+	var seen []string
 	for _, n := range names {
 		dev := "/dev/" + filepath.Base(n)
 		head, err := readHead(dev)
 		if err != nil {
+			seen = append(seen, fmt.Sprintf("%s: unreadable (%v)", dev, err))
 			continue
 		}
+		seen = append(seen, dev+": "+describe(head))
 		exact, ok := match(head)
 		if exact {
 			return dev, nil
@@ -49,7 +53,24 @@ func findDisk(cmdlineKey string, match func(head []byte) (exact, ok bool)) (stri
 	if fallback != "" {
 		return fallback, nil
 	}
-	return "", fmt.Errorf("no block device holds it (looked at %d devices; name one with %s=/dev/...)", len(names), cmdlineKey)
+	return "", fmt.Errorf("not found on any disk [%s] (name the device with %s=/dev/...)", strings.Join(seen, "; "), cmdlineKey)
+}
+
+// describe says what a device starts with, for error messages.
+func describe(head []byte) string {
+	if binary.LittleEndian.Uint16(head[1024+56:1024+58]) == 0xEF53 {
+		return fmt.Sprintf("ext4 labelled %q", bytes.TrimRight(head[1024+120:1024+136], "\x00"))
+	}
+	if _, fat := isBoot(head); fat {
+		return "FAT"
+	}
+	if head[510] == 0x55 && head[511] == 0xAA {
+		return "partition table"
+	}
+	if bytes.Count(head[1024:2048], []byte{0}) == 1024 {
+		return "no filesystem (zeroed superblock area)"
+	}
+	return "no filesystem pigw knows"
 }
 
 func readHead(dev string) ([]byte, error) {

@@ -49,7 +49,7 @@ func doMount(m mount) error {
 func mountPerm(log interface{ Info(string, ...any) }) error {
 	dev, err := findDisk("pigw_perm", isPerm)
 	if err != nil {
-		return err
+		return fmt.Errorf("an ext4 filesystem labelled %q: %w", PermLabel, err)
 	}
 	if err := doMount(mount{dev, PermDir, "ext4", unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID, ""}); err != nil {
 		return err
@@ -61,7 +61,7 @@ func mountPerm(log interface{ Info(string, ...any) }) error {
 func mountBoot(log interface{ Info(string, ...any) }) error {
 	dev, err := findDisk("pigw_boot", isBoot)
 	if err != nil {
-		return err
+		return fmt.Errorf("a FAT boot partition: %w", err)
 	}
 	if err := doMount(mount{dev, BootDir, "vfat", unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOSUID | unix.MS_NOEXEC, "codepage=437,iocharset=ascii"}); err != nil {
 		return err
