@@ -14,6 +14,12 @@ type Config struct {
 	// Sessions are the client sessions the appliance runs, in the order
 	// written in the file. Default: none.
 	Sessions []Session `yaml:"sessions"`
+	// System is the machine's own setup: host name, kernel modules and
+	// watchdog.
+	System System `yaml:"system"`
+	// Network is the interfaces' addresses and routes, and the resolvers.
+	// Default: none.
+	Network Network `yaml:"network"`
 }
 
 // CoAP configures the CoAP server: where it listens, what it serves and how
@@ -203,17 +209,20 @@ func defaultDTLS() *DTLS {
 
 // defaults returns the configuration of an empty file.
 func defaults() *Config {
-	return &Config{CoAP: CoAP{
-		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
-		DiscoveryLeisure: Duration(5 * time.Second),
-		Observe:          Observe{ConEvery: 5},
-		Limits: Limits{
-			MaxResources:   512,
-			MaxURILength:   255,
-			MaxValueSize:   16384,
-			MaxObservers:   256,
-			DedupEntries:   16384,
-			BlockTransfers: 64,
+	return &Config{
+		CoAP: CoAP{
+			Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
+			DiscoveryLeisure: Duration(5 * time.Second),
+			Observe:          Observe{ConEvery: 5},
+			Limits: Limits{
+				MaxResources:   512,
+				MaxURILength:   255,
+				MaxValueSize:   16384,
+				MaxObservers:   256,
+				DedupEntries:   16384,
+				BlockTransfers: 64,
+			},
 		},
-	}}
+		System: System{Hostname: defaultHostname, Watchdog: ptrTo(true)},
+	}
 }

@@ -44,8 +44,11 @@ var defaultLimits = Limits{
 	BlockTransfers: 64,
 }
 
+// defaultSystem is the system section of a file that has none.
+func defaultSystem() System { return System{Hostname: "pigw", Watchdog: ptr(true)} }
+
 func tutorialConfig() *Config {
-	return &Config{CoAP: CoAP{
+	return &Config{System: defaultSystem(), CoAP: CoAP{
 		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
 		ServiceDiscovery: true,
 		DiscoveryLeisure: Duration(5 * time.Second),
@@ -86,12 +89,15 @@ func TestDefault(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	empty := &Config{CoAP: CoAP{
-		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
-		DiscoveryLeisure: Duration(5 * time.Second),
-		Observe:          Observe{ConEvery: 5},
-		Limits:           defaultLimits,
-	}}
+	empty := &Config{
+		CoAP: CoAP{
+			Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
+			DiscoveryLeisure: Duration(5 * time.Second),
+			Observe:          Observe{ConEvery: 5},
+			Limits:           defaultLimits,
+		},
+		System: defaultSystem(),
+	}
 	withCoAP := func(f func(c *CoAP)) *Config {
 		c := *empty
 		c.CoAP.Listen = slicesClone(empty.CoAP.Listen)
@@ -264,7 +270,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network)`,
 		},
 		{
 			"unknown field",

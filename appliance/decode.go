@@ -17,7 +17,7 @@ import (
 // one at random of several unknown fields, and lets a float such as 1.5 into
 // an int field go by without a word.
 type decoder struct {
-	name string
+	loc  func(ast.Node) pos // where a node is
 	errs []*Error
 	bad  []string // paths that failed to decode
 }
@@ -29,8 +29,8 @@ type field struct {
 }
 
 func (d *decoder) fail(n ast.Node, path, msg string) {
-	line, col := position(n)
-	d.errs = append(d.errs, &Error{File: d.name, Line: line, Column: col, Field: path, Msg: msg})
+	p := d.loc(n)
+	d.errs = append(d.errs, &Error{File: p.file, Line: p.line, Column: p.col, Field: path, Msg: msg})
 	d.bad = append(d.bad, path)
 }
 
@@ -270,6 +270,62 @@ func (d *decoder) request(n ast.Node, path string, r *SessionRequest) {
 		field{"confirmable", d.optBoolean(&r.Confirmable)},
 		field{"every", d.unmarshal(&r.Every)},
 		field{"timeout", d.unmarshal(&r.Timeout)},
+	)
+}
+
+func (d *decoder) system(n ast.Node, path string, s *System) {
+	d.mapping(n, path,
+		field{"hostname", d.str(&s.Hostname)},
+		field{"modules", d.list(&s.Modules)},
+		field{"watchdog", d.optBoolean(&s.Watchdog)},
+	)
+}
+
+func (d *decoder) network(n ast.Node, path string, nw *Network) {
+	d.mapping(n, path,
+		field{"interfaces", func(n ast.Node, path string) {
+			nw.Interfaces = []Interface{}
+			d.sequence(n, path, func(n ast.Node, path string) {
+				nw.Interfaces = append(nw.Interfaces, Interface{})
+				d.iface(n, path, &nw.Interfaces[len(nw.Interfaces)-1])
+			})
+		}},
+		field{"dns", d.list(&nw.DNS)},
+	)
+}
+
+func (d *decoder) iface(n ast.Node, path string, i *Interface) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least name:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"name", d.str(&i.Name)},
+		field{"up", d.optBoolean(&i.Up)},
+		field{"addresses", d.list(&i.Addresses)},
+		field{"gateway", d.str(&i.Gateway)},
+		field{"gateway6", d.str(&i.Gateway6)},
+		field{"routes", func(n ast.Node, path string) {
+			i.Routes = []Route{}
+			d.sequence(n, path, func(n ast.Node, path string) {
+				i.Routes = append(i.Routes, Route{})
+				d.route(n, path, &i.Routes[len(i.Routes)-1])
+			})
+		}},
+		field{"mtu", d.integer(&i.MTU)},
+		field{"metric", d.integer(&i.Metric)},
+	)
+}
+
+func (d *decoder) route(n ast.Node, path string, r *Route) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least to:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"to", d.str(&r.To)},
+		field{"via", d.str(&r.Via)},
+		field{"metric", d.integer(&r.Metric)},
 	)
 }
 

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pigw/pigw/appliance"
 )
@@ -116,4 +119,75 @@ func ExampleSecret() {
 	// [{alice ***} {bob ***}] 3
 	// *** *** ***
 	// {"Identity":"alice","Key":"***"} true
+}
+
+// The layers of the appliance's configuration: the built-in default, a file
+// baked into the image and one on the boot partition, which wins.
+func ExampleLoadLayers() {
+	dir, err := os.MkdirTemp("", "pigw")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	etc := filepath.Join(dir, "etc-pigw.yaml")
+	boot := filepath.Join(dir, "boot-pigw.yaml")
+	write := func(path, content string) {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	show := func(c *appliance.Config, layers []appliance.Layer) {
+		for _, l := range layers {
+			name := "built-in"
+			if l.Path != "" {
+				name = filepath.Base(l.Path)
+			}
+			// Errors name the file; here without the temporary directory.
+			err := strings.ReplaceAll(fmt.Sprint(l.Err), dir+string(filepath.Separator), "")
+			fmt.Printf("%s: used %t, err %s\n", name, l.Used, err)
+		}
+		fmt.Println(c.System.Hostname, c.CoAP.Listen, c.CoAP.DynamicResources)
+		for _, r := range c.CoAP.Resources {
+			fmt.Println(" ", r.URI, r.Methods)
+		}
+		for _, i := range c.Network.Interfaces {
+			fmt.Println(" ", i.Name, i.Prefixes(), i.Gateway, i.EffectiveMetric())
+		}
+	}
+
+	write(etc, "system: {hostname: kitchen}\n")
+	write(boot, `coap:
+  resources:
+    - {uri: sensors/temp, value: "21.5", methods: [GET]}
+network:
+  interfaces:
+    - {name: eth0, addresses: [192.168.1.10/24], gateway: 192.168.1.1}
+`)
+	c, layers, err := appliance.LoadLayers(etc, boot, filepath.Join(dir, "missing.yaml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	show(c, layers)
+
+	// A broken file on the boot partition is left out; the rest is used.
+	write(boot, "coap:\n  resources:\n    - uri: a\n  dynamic_resource: false\n")
+	c, layers, err = appliance.LoadLayers(etc, boot)
+	if err != nil {
+		log.Fatal(err)
+	}
+	show(c, layers)
+	// Output:
+	// built-in: used true, err <nil>
+	// etc-pigw.yaml: used true, err <nil>
+	// boot-pigw.yaml: used true, err <nil>
+	// missing.yaml: used false, err <nil>
+	// kitchen [0.0.0.0:5683 [::]:5683] true
+	//   sensors/temp [GET]
+	//   eth0 [192.168.1.10/24] 192.168.1.1 100
+	// built-in: used true, err <nil>
+	// etc-pigw.yaml: used true, err <nil>
+	// boot-pigw.yaml: used false, err boot-pigw.yaml:4:3: coap.dynamic_resource: unknown field (known: listen, dtls, service_discovery, discovery_leisure, dynamic_resources, new_resource_details, observe, limits, resources)
+	// kitchen [0.0.0.0:5683 [::]:5683] true
+	//   resource1 [GET POST PUT]
+	//   resource2 [GET POST PUT DELETE]
 }

@@ -42,12 +42,18 @@ func Load(path string) (*Config, error) {
 // name is the file's name for error messages. The error, if any, joins one
 // *Error per problem found, sorted by line.
 func Parse(name string, data []byte) (*Config, error) {
+	c, _, err := parse(name, data)
+	return c, err
+}
+
+// parse is Parse, also returning the body of the file's document (nil for an
+// empty file) for LoadLayers to merge.
+func parse(name string, data []byte) (*Config, ast.Node, error) {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, nil, syntaxError(name, err)
 	}
-	c := defaults()
-	d := decoder{name: name}
+	d := &decoder{loc: inFile(name)}
 	var body ast.Node
 	for i, doc := range f.Docs {
 		if i == 0 {
@@ -59,24 +65,33 @@ func Parse(name string, data []byte) (*Config, error) {
 			break
 		}
 	}
+	c := d.config(body)
+	if len(d.errs) > 0 {
+		return nil, nil, joinSorted(d.errs)
+	}
+	return c, body, nil
+}
+
+// config decodes the document body into a Config, with defaults for what it
+// leaves out, and checks the result, adding the problems to d.errs.
+func (d *decoder) config(body ast.Node) *Config {
+	c := defaults()
 	if body != nil {
 		d.mapping(body, "",
 			field{"coap", func(n ast.Node, path string) { d.coap(n, path, &c.CoAP) }},
 			field{"sessions", d.sessions(&c.Sessions)},
+			field{"system", func(n ast.Node, path string) { d.system(n, path, &c.System) }},
+			field{"network", func(n ast.Node, path string) { d.network(n, path, &c.Network) }},
 		)
 	}
-	ix := index{}
+	ix := index{places: map[string]place{}, loc: d.loc}
 	ix.add(body, "")
 	for _, e := range c.validate(ix.at, d.failed) {
 		if !d.failed(e.Field) {
-			e.File = name
 			d.errs = append(d.errs, e)
 		}
 	}
-	if len(d.errs) > 0 {
-		return nil, joinSorted(d.errs)
-	}
-	return c, nil
+	return c
 }
 
 // Error is one problem in a configuration file.
@@ -109,9 +124,13 @@ func (e *Error) Error() string {
 }
 
 // joinSorted joins errs sorted by position, keeping the order of those on
-// the same spot.
-func joinSorted(errs []*Error) error {
+// the same spot. Errors in different files are sorted by the order of their
+// files in files; without files, by line only.
+func joinSorted(errs []*Error, files ...string) error {
 	slices.SortStableFunc(errs, func(a, b *Error) int {
+		if fa, fb := slices.Index(files, a.File), slices.Index(files, b.File); fa != fb {
+			return fa - fb
+		}
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
@@ -149,8 +168,25 @@ func syntaxError(name string, err error) error {
 	return e
 }
 
+// pos is where something is: a file, and a line and column in it.
+type pos struct {
+	file      string
+	line, col int // 1-based; 0 when not known
+}
+
+// inFile returns where the nodes of the file name are.
+func inFile(name string) func(ast.Node) pos {
+	return func(n ast.Node) pos {
+		line, col := position(n)
+		return pos{name, line, col}
+	}
+}
+
 // index maps the path of every node in a YAML document to the node.
-type index map[string]place
+type index struct {
+	places map[string]place
+	loc    func(ast.Node) pos // where a node is; of nil, the file alone
+}
 
 // place is where a field is: the key naming it, and its value.
 type place struct{ key, value ast.Node }
@@ -168,31 +204,31 @@ func (ix index) add(n ast.Node, path string) {
 				continue
 			}
 			p := childPath(path, key)
-			ix[p] = place{mv.Key, mv.Value}
+			ix.places[p] = place{mv.Key, mv.Value}
 			ix.add(mv.Value, p)
 		}
 	case *ast.SequenceNode:
 		for i, v := range n.Values {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			ix[p] = place{v, v}
+			ix.places[p] = place{v, v}
 			ix.add(v, p)
 		}
 	}
 }
 
-// at returns the line and column of the field at path: of its key if key is
-// true, else of its value. A field that is not in the file is placed at the
-// nearest field holding it.
-func (ix index) at(path string, key bool) (line, col int) {
+// at returns where the field at path is: its key if key is true, else its
+// value. A field that is not in the file is placed at the nearest field
+// holding it.
+func (ix index) at(path string, key bool) pos {
 	for p := path; p != ""; p = parentPath(p) {
-		if pl, ok := ix[p]; ok {
+		if pl, ok := ix.places[p]; ok {
 			if key && p == path {
-				return position(pl.key)
+				return ix.loc(pl.key)
 			}
-			return position(pl.value)
+			return ix.loc(pl.value)
 		}
 	}
-	return 0, 0
+	return ix.loc(nil)
 }
 
 // childPath returns the path of key in the mapping at path.

@@ -13,12 +13,13 @@ import (
 // does for a file, and reports every problem found. On the way it brings
 // resource URIs and methods to their normal form: no leading "/", methods in
 // upper case; and it fills in the defaults of session requests: name,
-// method, include_options and confirmable.
+// method, include_options and confirmable; of system.hostname and
+// system.watchdog; and of the interfaces' up.
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
 func (c *Config) Validate() error {
-	errs := c.validate(func(string, bool) (int, int) { return 0, 0 }, func(string) bool { return false })
+	errs := c.validate(func(string, bool) pos { return pos{} }, func(string) bool { return false })
 	if len(errs) > 0 {
 		return joinSorted(errs)
 	}
@@ -27,9 +28,9 @@ func (c *Config) Validate() error {
 
 // validator collects the problems of one Config.
 type validator struct {
-	// at returns where the field at path is in the file: its key if key is
-	// true, else its value.
-	at func(path string, key bool) (line, col int)
+	// at returns where the field at path is: its key if key is true, else
+	// its value.
+	at func(path string, key bool) pos
 	// failed reports whether the field at path failed to decode, so that
 	// rules about several fields can keep quiet about it.
 	failed func(path string) bool
@@ -37,22 +38,30 @@ type validator struct {
 }
 
 func (v *validator) fail(path string, key bool, format string, args ...any) {
-	line, col := v.at(path, key)
-	v.errs = append(v.errs, &Error{Line: line, Column: col, Field: path, Msg: fmt.Sprintf(format, args...)})
+	p := v.at(path, key)
+	v.errs = append(v.errs, &Error{File: p.file, Line: p.line, Column: p.col, Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// where returns " (line N)" for the field at path, or "" when not known.
-func (v *validator) where(path string) string {
-	if line, _ := v.at(path, false); line > 0 {
-		return fmt.Sprintf(" (line %d)", line)
+// where returns " (line N)" for the field at path, to be named in an error
+// about the field at from; " (FILE line N)" when the two are in different
+// files, as they may be in a merged configuration; "" when not known.
+func (v *validator) where(path, from string) string {
+	p := v.at(path, false)
+	switch {
+	case p.line == 0:
+		return ""
+	case p.file != v.at(from, false).file:
+		return fmt.Sprintf(" (%s line %d)", p.file, p.line)
 	}
-	return ""
+	return fmt.Sprintf(" (line %d)", p.line)
 }
 
-func (c *Config) validate(at func(path string, key bool) (line, col int), failed func(path string) bool) []*Error {
+func (c *Config) validate(at func(path string, key bool) pos, failed func(path string) bool) []*Error {
 	v := &validator{at: at, failed: failed}
 	v.coap(&c.CoAP, "coap")
 	v.sessions(c.Sessions, "sessions")
+	v.system(&c.System, "system")
+	v.network(&c.Network, "network")
 	return v.errs
 }
 
@@ -67,10 +76,10 @@ const (
 func (v *validator) coap(c *CoAP, path string) {
 	plain := v.listen(c.Listen, path+".listen", "0.0.0.0:5683", nil)
 	if c.DTLS != nil {
-		v.dtls(c.DTLS, path+".dtls", func(ap netip.AddrPort) string {
+		v.dtls(c.DTLS, path+".dtls", func(ap netip.AddrPort, from string) string {
 			if j, ok := plain[ap]; ok {
 				p := fmt.Sprintf("%s.listen[%d]", path, j)
-				return fmt.Sprintf("also in %s%s; CoAP and DTLS need addresses of their own", p, v.where(p))
+				return fmt.Sprintf("also in %s%s; CoAP and DTLS need addresses of their own", p, v.where(p, from))
 			}
 			return ""
 		})
@@ -118,7 +127,7 @@ func (v *validator) coap(c *CoAP, path string) {
 		if v.resource(r, p, l, ok) {
 			if j, dup := first[r.URI]; dup {
 				prev := fmt.Sprintf("%s.resources[%d]", path, j)
-				v.fail(p+".uri", false, "%q is already used by %s%s", r.URI, prev, v.where(prev+".uri"))
+				v.fail(p+".uri", false, "%q is already used by %s%s", r.URI, prev, v.where(prev+".uri", p+".uri"))
 				continue
 			}
 			first[r.URI] = i
@@ -128,8 +137,8 @@ func (v *validator) coap(c *CoAP, path string) {
 
 // listen checks the addresses to listen on, example being one to suggest,
 // and returns the index of each valid address. also, if not nil, says what
-// else is wrong with a valid address, or returns "".
-func (v *validator) listen(addrs []string, path, example string, also func(netip.AddrPort) string) map[netip.AddrPort]int {
+// else is wrong with a valid address at path, or returns "".
+func (v *validator) listen(addrs []string, path, example string, also func(ap netip.AddrPort, path string) string) map[netip.AddrPort]int {
 	first := map[netip.AddrPort]int{}
 	if len(addrs) == 0 {
 		v.fail(path, false, "no address to listen on (give at least one, such as %q)", example)
@@ -139,7 +148,7 @@ func (v *validator) listen(addrs []string, path, example string, also func(netip
 		p := fmt.Sprintf("%s[%d]", path, i)
 		ap, msg := parseListen(a)
 		if msg == "" && also != nil {
-			msg = also(ap)
+			msg = also(ap, p)
 		}
 		if msg != "" {
 			v.fail(p, false, "%q: %s", a, msg)
@@ -281,13 +290,13 @@ const (
 )
 
 // dtls checks the DTLS endpoint. also says what else is wrong with a valid
-// listen address, or returns "".
-func (v *validator) dtls(c *DTLS, path string, also func(netip.AddrPort) string) {
-	v.listen(c.Listen, path+".listen", "0.0.0.0:5684", func(ap netip.AddrPort) string {
+// listen address at path, or returns "".
+func (v *validator) dtls(c *DTLS, path string, also func(ap netip.AddrPort, path string) string) {
+	v.listen(c.Listen, path+".listen", "0.0.0.0:5684", func(ap netip.AddrPort, p string) string {
 		if ap.Port() == coapPort {
 			return "port 5683 is plain CoAP; DTLS uses 5684 (coaps)"
 		}
-		return also(ap)
+		return also(ap, p)
 	})
 
 	keysFailed := v.failed(path + ".keys")

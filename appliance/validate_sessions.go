@@ -35,7 +35,7 @@ func (v *validator) sessions(ss []Session, path string) {
 		}
 		if j, dup := first[s.Name]; dup {
 			prev := fmt.Sprintf("%s[%d]", path, j)
-			v.fail(p+".name", false, "%q is already used by %s%s", s.Name, prev, v.where(prev+".name"))
+			v.fail(p+".name", false, "%q is already used by %s%s", s.Name, prev, v.where(prev+".name", p+".name"))
 			continue
 		}
 		first[s.Name] = i
@@ -104,11 +104,11 @@ func (v *validator) session(s *Session, path string) (nameOK bool) {
 		pp := fmt.Sprintf("%s.requests[%d]", path, prev.index)
 		switch {
 		case !given:
-			v.fail(p+".name", false, "the default name %q is already used by %s%s; give this request a name", r.Name, pp, v.where(pp+".name"))
+			v.fail(p+".name", false, "the default name %q is already used by %s%s; give this request a name", r.Name, pp, v.where(pp+".name", p+".name"))
 		case prev.defaults:
-			v.fail(p+".name", false, "%q is already the default name of %s%s", r.Name, pp, v.where(pp))
+			v.fail(p+".name", false, "%q is already the default name of %s%s", r.Name, pp, v.where(pp, p+".name"))
 		default:
-			v.fail(p+".name", false, "%q is already used by %s%s", r.Name, pp, v.where(pp+".name"))
+			v.fail(p+".name", false, "%q is already used by %s%s", r.Name, pp, v.where(pp+".name", p+".name"))
 		}
 	}
 	return nameOK

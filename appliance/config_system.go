@@ -1,0 +1,131 @@
+package appliance
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// System is the setup of the machine itself, for when pigw runs as PID 1.
+type System struct {
+	// Hostname is the machine's host name: 1..63 letters, digits and '-',
+	// not starting or ending with '-' (one DNS label). Default: "pigw";
+	// Validate also gives "" this default.
+	Hostname string `yaml:"hostname"`
+	// Modules are the kernel modules to load at boot, in this order, when
+	// pigw runs as PID 1, such as [brcmfmac] for the Raspberry Pi's WiFi.
+	// Names are 1..56 bytes of letters, digits, '_' and '-', each listed
+	// once; '-' and '_' are the same in a module's name, so "brcm-fmac" and
+	// "brcm_fmac" are one module. Default: none.
+	Modules []string `yaml:"modules"`
+	// Watchdog, when true, pings /dev/watchdog when there is one, so that
+	// the machine is reset if pigw hangs. Parse and Validate set it to true
+	// when left out.
+	Watchdog *bool `yaml:"watchdog"`
+}
+
+// Network configures the network interfaces and the resolver.
+type Network struct {
+	// Interfaces are the interfaces to set up, in this order. Default: none,
+	// interfaces are left as they are.
+	Interfaces []Interface `yaml:"interfaces"`
+	// DNS are the addresses of the resolvers, IPv4 or IPv6 literals (names
+	// are not looked up), such as ["192.168.1.1", "2001:4860:4860::8888"].
+	// At most 3, as the resolver reads only the first 3; each once.
+	// Default: none.
+	DNS []string `yaml:"dns"`
+}
+
+// Interface is the setup of one network interface.
+type Interface struct {
+	// Name is the Linux interface's name, such as eth0 or wlan0. Required
+	// and unique: 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
+	Name string `yaml:"name"`
+	// Up brings the interface up when true, down when false. Parse and
+	// Validate set it to true when left out.
+	Up *bool `yaml:"up"`
+	// Addresses are the interface's addresses with their prefix length
+	// (CIDR), such as "192.168.1.10/24" or "fd00::10/64", each once; see
+	// Prefixes. Each must be a host's address in its prefix: not the
+	// network or broadcast address of an IPv4 prefix shorter than /31, not
+	// an unspecified or multicast address. Default: none.
+	Addresses []string `yaml:"addresses"`
+	// Gateway is the router of the IPv4 default route through this
+	// interface, such as "192.168.1.1": an IPv4 address inside one of the
+	// IPv4 prefixes of Addresses, and not one of Addresses. Default: "", no
+	// IPv4 default route.
+	Gateway string `yaml:"gateway"`
+	// Gateway6 is the router of the IPv6 default route through this
+	// interface, such as "fe80::1" or "fd00::1": an IPv6 address, link-local
+	// ones included, written without a zone (the route is on this
+	// interface). Default: "", no IPv6 default route.
+	Gateway6 string `yaml:"gateway6"`
+	// Routes are further routes through this interface. Default: none.
+	Routes []Route `yaml:"routes"`
+	// MTU is the interface's MTU: 68..65535, and at least 1280 when the
+	// interface has IPv6 addresses. Default: 0, the MTU is left as it is.
+	MTU int `yaml:"mtu"`
+	// Metric is the metric of the interface's default routes, and of its
+	// routes that have none: 1..65535. Default: 0, which means 600 for WiFi
+	// (names starting with "wl", such as wlan0) and 100 for the rest (eth0,
+	// enp1s0), so that a wired link wins over WiFi; see EffectiveMetric.
+	// Two routes to one destination need different metrics.
+	Metric int `yaml:"metric"`
+}
+
+// Route is a route through an interface.
+type Route struct {
+	// To is the destination prefix, such as "10.0.0.0/8" or "fd00:1::/64",
+	// with no bits set after the prefix length. Required.
+	To string `yaml:"to"`
+	// Via is the router to go through: an address of To's family, without
+	// a zone. Default: "", the destination is on the link.
+	Via string `yaml:"via"`
+	// Metric is the route's metric: 1..65535. Default: 0, the interface's
+	// EffectiveMetric.
+	Metric int `yaml:"metric"`
+}
+
+// Default metrics of an interface's routes (see Interface.Metric).
+const (
+	wiredMetric = 100
+	wifiMetric  = 600
+)
+
+// Prefixes returns the addresses of the interface, parsed, in the order
+// written. It leaves out those that do not parse, which Parse and Validate
+// refuse.
+func (i Interface) Prefixes() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, a := range i.Addresses {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// EffectiveMetric returns the metric of the interface's default routes and
+// of its routes that have none: Metric, or when that is 0, 600 for a WiFi
+// interface (a name starting with "wl", such as wlan0 or wlp2s0) and 100
+// for any other, such as eth0 or enp1s0.
+func (i Interface) EffectiveMetric() int {
+	switch {
+	case i.Metric != 0:
+		return i.Metric
+	case strings.HasPrefix(i.Name, "wl"):
+		return wifiMetric
+	}
+	return wiredMetric
+}
+
+// Resolvers returns the resolvers' addresses, parsed, in the order written.
+// It leaves out those that do not parse, which Parse and Validate refuse.
+func (n Network) Resolvers() []netip.Addr {
+	var as []netip.Addr
+	for _, s := range n.DNS {
+		if a, err := netip.ParseAddr(s); err == nil {
+			as = append(as, a)
+		}
+	}
+	return as
+}
