@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/logring"
+	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
 )
 
@@ -19,6 +21,9 @@ type Options struct {
 	Ring     *logring.Ring // the last log lines, served at /sys/log; may be nil
 	Version  string
 	Health   *Health // when not nil, tells the caller (the watchdog) whether the appliance lives
+	// ManageNetwork applies the network section (as PID 1); a pigw run on a laptop leaves the
+	// host's links alone.
+	ManageNetwork bool
 }
 
 // Health reports whether the appliance's supervisor is alive, for the hardware watchdog.
@@ -73,7 +78,13 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sup.Run(ctx, coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run})
+		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
+		if opts.ManageNetwork {
+			subs = append(subs, network.NewStatic(networkConfig(cfg.Network), log))
+		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 {
+			log.Warn("network section ignored: pigw manages links only when it runs as init")
+		}
+		sup.Run(ctx, subs...)
 	}()
 	var stop error
 	select {
@@ -83,6 +94,27 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	cancel()
 	<-done
 	return stop
+}
+
+// networkConfig turns the validated network section into what the network subsystem applies.
+func networkConfig(n Network) network.Config {
+	var c network.Config
+	for _, i := range n.Interfaces {
+		ni := network.Interface{Name: i.Name, Up: i.Up == nil || *i.Up, Addresses: i.Prefixes(), MTU: i.MTU, Metric: i.EffectiveMetric()}
+		ni.Gateway, _ = netip.ParseAddr(i.Gateway)
+		ni.Gateway6, _ = netip.ParseAddr(i.Gateway6)
+		for _, r := range i.Routes {
+			to, err := netip.ParsePrefix(r.To)
+			if err != nil {
+				continue // validated before; not reached
+			}
+			via, _ := netip.ParseAddr(r.Via)
+			ni.Routes = append(ni.Routes, network.Route{To: to, Via: via, Metric: r.Metric})
+		}
+		c.Interfaces = append(c.Interfaces, ni)
+	}
+	c.DNS = n.Resolvers()
+	return c
 }
 
 // coapSubsystem serves the CoAP server; a failure to listen is an error the supervisor retries

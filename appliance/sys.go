@@ -34,7 +34,10 @@ type sysResources struct {
 
 func addSysResources(srv *coap.Server, cfg *Config, opts Options, log *slog.Logger) (*sysResources, error) {
 	sr := &sysResources{srv: srv, log: log, opts: opts, started: time.Now(), stop: make(chan error, 1)}
-	cfgJSON := marshal(cfg) // secrets marshal as "***"
+	cfgText, err := cfg.Redacted() // secrets as "***"
+	if err != nil {
+		cfgText = []byte("# the configuration could not be shown: " + err.Error() + "\n")
+	}
 	var admins []string
 	if cfg.CoAP.DTLS != nil {
 		admins = cfg.CoAP.DTLS.Admins
@@ -45,7 +48,7 @@ func addSysResources(srv *coap.Server, cfg *Config, opts Options, log *slog.Logg
 	}{
 		{"sys/info", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithHandler(coap.GET, sr.info), coap.WithAttribute("rt", "pigw.info"), coap.WithHidden()}},
 		{"sys/log", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.log"), coap.WithHidden()}},
-		{"sys/config", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithValue(cfgJSON), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.config"), coap.WithHidden()}},
+		{"sys/config", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithValue(cfgText), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.config"), coap.WithHidden()}},
 		{"sys/reboot", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrReboot, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
 		{"sys/poweroff", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrPoweroff, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
 	} {

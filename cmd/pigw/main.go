@@ -27,6 +27,11 @@ func main() {
 
 // run dispatches to a subcommand and returns the exit status: 0 ok, 1 failure, 2 usage.
 func run(args []string, stdout, stderr io.Writer) int {
+	if os.Getpid() == 1 {
+		// As /init the kernel passes no subcommand, and PID 1 must never exit: whatever the
+		// arguments, boot the appliance.
+		return initMain(stderr)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/boot"
+	"github.com/pigw/pigw/appliance/logring"
+	"golang.org/x/sys/unix"
+)
+
+// Config files of the image, in increasing precedence after the built-in default.
+var configLayers = []string{"/etc/pigw.yaml", filepath.Join(boot.BootDir, "pigw.yaml")}
+
+// initMain is pigw as PID 1: boot, run the appliance, then reboot or power off. It does not
+// return: PID 1 exiting panics the kernel. It logs to the console (PID 1's stderr) and to
+// the ring served at /sys/log.
+func initMain(stderr io.Writer) int {
+	ring := logring.New(500, nil)
+	hopts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, hopts), slog.NewTextHandler(ring, hopts)))
+	start := time.Now()
+	log.Info("pigw starting as init", "version", version)
+	res := boot.Setup(log)
+	cfg, layers, err := appliance.LoadLayers(configLayers...)
+	for _, l := range layers {
+		switch {
+		case l.Err != nil:
+			log.Error("config file ignored: the appliance runs without it", "file", l.Path, "err", l.Err)
+		case l.Used && l.Path != "":
+			log.Info("config file", "file", l.Path)
+		}
+	}
+	if err != nil {
+		log.Error("config: running on the built-in default", "err", err)
+		cfg = appliance.Default()
+	}
+	if err := boot.LoadModules(log, cfg.System.Modules...); err != nil {
+		log.Error("kernel modules", "err", err)
+	}
+	if err := boot.SetHostname(cfg.System.Hostname); err != nil {
+		log.Error("hostname", "err", err)
+	}
+	if err := boot.LoopbackUp(); err != nil {
+		log.Error("loopback", "err", err)
+	}
+	stateDir := ""
+	if res.Perm != "" {
+		stateDir = filepath.Join(res.Perm, "pigw")
+	}
+	log.Info("boot done", "took", time.Since(start).Round(time.Millisecond), "perm", res.Perm != "", "boot_partition", res.Boot != "")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	poweroff := false
+	sigs := make(chan os.Signal, 1)
+	// As busybox init: SIGTERM and SIGINT (ctrl-alt-del) reboot, SIGUSR2 powers off.
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGUSR2)
+	go func() {
+		s := <-sigs
+		poweroff = s == unix.SIGUSR2
+		log.Warn("signal: stopping", "signal", s.String())
+		cancel()
+	}()
+	go boot.Reap(ctx, log)
+	var health appliance.Health
+	wdCtx, wdStop := context.WithCancel(context.Background())
+	go boot.Watchdog(wdCtx, log, health.OK)
+
+	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health, ManageNetwork: true})
+	cancel()
+	switch {
+	case errors.Is(err, appliance.ErrPoweroff):
+		poweroff = true
+	case err == nil, errors.Is(err, appliance.ErrReboot), errors.Is(err, context.Canceled):
+	default:
+		wdStop()
+		boot.Fatal(log, err, 10*time.Second)
+	}
+	wdStop()
+	if err := boot.Halt(log, poweroff); err != nil {
+		boot.Fatal(log, err, 10*time.Second)
+	}
+	select {}
+}

@@ -1,0 +1,325 @@
+package vmtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+)
+
+// These tests boot the real pigw binary as PID 1 (/init) in QEMU with Debian's kernel, a
+// virtio disk labelled perm for /perm and a FAT boot disk with pigw.yaml, as on the Pi.
+
+// pigwModules are what the guest needs from Debian's kernel (the Pi kernel builds these in).
+var pigwModules = []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "vfat", "nls_cp437", "nls_ascii"}
+
+// etcConfig is the image's /etc/pigw.yaml: the guest's static address on QEMU's user network,
+// DTLS with an admin, and the tutorial's resources.
+const etcConfig = `system:
+  hostname: pigw-vm
+  modules: [virtio_net]
+network:
+  interfaces:
+    - name: eth0
+      addresses: [10.0.2.15/24]
+      gateway: 10.0.2.2
+coap:
+  listen: ["0.0.0.0:5683", "[::]:5683"]
+  dynamic_resources: true
+  dtls:
+    listen: ["0.0.0.0:5684"]
+    keys: {admin: adminkey}
+    admins: [admin]
+  resources:
+    - uri: resource1
+      media_type: text/plain
+      value: default_value
+      methods: [GET, POST, PUT]
+`
+
+var (
+	pigwOnce sync.Once
+	pigwBin  string
+	pigwErr  error
+)
+
+// pigwBinary builds the static amd64 pigw once per test run.
+func pigwBinary(t *testing.T) string {
+	t.Helper()
+	pigwOnce.Do(func() {
+		mod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			pigwErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "pigw-vm-bin")
+		if err != nil {
+			pigwErr = err
+			return
+		}
+		pigwBin = filepath.Join(dir, "pigw")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", pigwBin, "./cmd/pigw")
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			pigwErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if pigwErr != nil {
+		t.Fatal(pigwErr)
+	}
+	return pigwBin
+}
+
+// disks makes a perm disk and a boot disk holding bootYAML (none when "").
+func disks(t *testing.T, bootYAML string) (perm, bootDisk string) {
+	dir := t.TempDir()
+	perm, bootDisk = filepath.Join(dir, "perm.img"), filepath.Join(dir, "boot.img")
+	MakeExt4(t, perm, 64, "perm")
+	files := map[string][]byte{}
+	if bootYAML != "" {
+		files["pigw.yaml"] = []byte(bootYAML)
+	}
+	MakeVFAT(t, bootDisk, 34, "PIGWBOOT", files)
+	return perm, bootDisk
+}
+
+func bootPigw(t *testing.T, perm, bootDisk string) *VM {
+	t.Helper()
+	return Start(t, Options{
+		Init:       pigwBinary(t),
+		Files:      map[string][]byte{"/etc/pigw.yaml": []byte(etcConfig)},
+		Modules:    pigwModules,
+		PermDisk:   perm,
+		BootDisk:   bootDisk,
+		ForwardUDP: []int{5683, 5684},
+		Memory:     "256M",
+	})
+}
+
+// session opens a client session to the guest's CoAP (or DTLS with identity) port.
+func session(t *testing.T, vm *VM, dtls bool) *coap.Session {
+	t.Helper()
+	c := coap.NewClient(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { c.Close() })
+	port, opts := 5683, coap.SessionOptions{Timeout: 5 * time.Second, AckTimeout: 500 * time.Millisecond}
+	if dtls {
+		port, opts.Identity, opts.PSK = 5684, "admin", []byte("adminkey")
+	}
+	s, err := c.NewSession(vm.HostAddr(port), opts)
+	if err != nil {
+		t.Fatalf("session: %v\n%s", err, vm.Console())
+	}
+	return s
+}
+
+// until sends req until an answer comes (the guest may still be booting).
+func until(t *testing.T, s *coap.Session, req coap.Request, timeout time.Duration) coap.Response {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		r, err := s.Do(ctx, req)
+		cancel()
+		if err == nil {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v %s: no answer within %s: %v", req.Method, req.Path, timeout, err)
+		}
+	}
+}
+
+func sysInfo(t *testing.T, s *coap.Session) map[string]any {
+	t.Helper()
+	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 60*time.Second)
+	var info map[string]any
+	if err := json.Unmarshal(r.Payload, &info); err != nil {
+		t.Fatalf("/sys/info %q: %v", r.Payload, err)
+	}
+	return info
+}
+
+func TestPigwBoots(t *testing.T) {
+	perm, bootDisk := disks(t, "")
+	start := time.Now()
+	vm := bootPigw(t, perm, bootDisk)
+	s := session(t, vm, false)
+	r := until(t, s, coap.NewRequest(coap.GET, ".well-known/core"), 60*time.Second)
+	t.Logf("from QEMU start to %s for /.well-known/core: %s", r.Code, time.Since(start).Round(10*time.Millisecond))
+	if r.Code != coap.Content || !strings.Contains(string(r.Payload), "</resource1>") {
+		t.Fatalf("/.well-known/core: %s %q", r.Code, r.Payload)
+	}
+	info := sysInfo(t, s)
+	if info["pid1"] != true || info["hostname"] != "pigw-vm" || !strings.HasPrefix(fmt.Sprint(info["kernel"]), "6.") ||
+		info["state_dir"] != "/perm/pigw" || info["board"] == "unknown" {
+		t.Errorf("/sys/info %v", info)
+	}
+	for _, want := range []string{`msg="mounted /perm"`, `msg="mounted the boot partition read-only"`, `msg="link configured" link=eth0`} {
+		if !strings.Contains(vm.Console(), want) {
+			t.Errorf("console lacks %s", want)
+		}
+	}
+}
+
+func TestPigwPersistsAcrossReboot(t *testing.T) {
+	perm, bootDisk := disks(t, "")
+	vm := bootPigw(t, perm, bootDisk)
+	s := session(t, vm, false)
+	until(t, s, coap.NewRequest(coap.GET, "resource1"), 60*time.Second) // booted
+	put := coap.NewRequest(coap.PUT, "made/in/vm")
+	put.Payload = []byte("kept")
+	if r := until(t, s, put, 10*time.Second); r.Code != coap.Code(65) {
+		t.Fatalf("PUT: %s", r.Code)
+	}
+	admin := session(t, vm, true)
+	if r := until(t, admin, coap.NewRequest(coap.POST, "sys/reboot"), 10*time.Second); r.Code != coap.Changed {
+		t.Fatalf("reboot: %s %q", r.Code, r.Payload)
+	}
+	if err := vm.Wait(30 * time.Second); err != nil { // -no-reboot: the guest's reboot ends QEMU
+		t.Fatalf("guest did not reboot: %v\n%s", err, vm.Console())
+	}
+	if !strings.Contains(vm.Console(), "rebooting") {
+		t.Errorf("no clean reboot on the console")
+	}
+	vm = bootPigw(t, perm, bootDisk)
+	s = session(t, vm, false)
+	if r := until(t, s, coap.NewRequest(coap.GET, "made/in/vm"), 60*time.Second); r.Code != coap.Content || string(r.Payload) != "kept" {
+		t.Errorf("after reboot: %s %q", r.Code, r.Payload)
+	}
+	if _, err := vm.WaitConsole(regexp.MustCompile(`msg="state recovered" .*dynamic_resources=1`), 5*time.Second); err != nil {
+		t.Errorf("no state recovered line: %v", err)
+	}
+}
+
+// TestPigwPowerCut kills QEMU while a client writes; every acknowledged write is there after
+// the next boot.
+func TestPigwPowerCut(t *testing.T) {
+	perm, bootDisk := disks(t, "")
+	acked := map[string]int{}
+	for round := range 3 {
+		vm := bootPigw(t, perm, bootDisk)
+		s := session(t, vm, false)
+		until(t, s, coap.NewRequest(coap.GET, "resource1"), 60*time.Second)
+		for uri, v := range acked { // what the round before acknowledged is there
+			r := until(t, s, coap.NewRequest(coap.GET, uri), 10*time.Second)
+			got, _ := strconv.Atoi(string(r.Payload))
+			if r.Code != coap.Content || got < v {
+				t.Errorf("round %d: %s is %s %q, acknowledged %d before the cut", round, uri, r.Code, r.Payload, v)
+			}
+		}
+		if round > 0 && !strings.Contains(vm.Console(), `msg="state recovered"`) {
+			t.Errorf("round %d: the appliance did not say what it recovered", round)
+		}
+		var mu sync.Mutex
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 3 {
+			uri := fmt.Sprintf("cut/r%d", w)
+			wg.Go(func() {
+				for v := acked[uri] + 1; ; v++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					req := coap.NewRequest(coap.PUT, uri)
+					req.Payload = []byte(strconv.Itoa(v))
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					r, err := s.Do(ctx, req)
+					cancel()
+					if err == nil && (r.Code == coap.Code(65) || r.Code == coap.Changed) {
+						mu.Lock()
+						acked[uri] = v
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(500+rand.IntN(1500)) * time.Millisecond)
+		vm.Kill() // the power cut
+		close(stop)
+		wg.Wait()
+		t.Logf("round %d: cut after acknowledged writes %v", round, acked)
+	}
+	vm := bootPigw(t, perm, bootDisk)
+	s := session(t, vm, false)
+	for uri, v := range acked {
+		r := until(t, s, coap.NewRequest(coap.GET, uri), 60*time.Second)
+		if got, _ := strconv.Atoi(string(r.Payload)); got < v {
+			t.Errorf("final: %s is %q, acknowledged %d", uri, r.Payload, v)
+		}
+	}
+}
+
+// TestPigwBrokenDisks boots with a zeroed /perm superblock and a pigw.yaml that does not parse:
+// the appliance serves anyway and its log says what is wrong.
+func TestPigwBrokenDisks(t *testing.T) {
+	perm, bootDisk := disks(t, "coap:\n  listen: [unclosed\n")
+	f, err := os.OpenFile(perm, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 1024), 1024); err != nil { // the ext4 superblock
+		t.Fatal(err)
+	}
+	f.Close()
+	vm := bootPigw(t, perm, bootDisk)
+	s := session(t, vm, false)
+	info := sysInfo(t, s)
+	if info["pid1"] != true || info["state_dir"] != "" {
+		t.Errorf("/sys/info %v", info)
+	}
+	r := until(t, s, coap.NewRequest(coap.GET, "sys/log"), 10*time.Second)
+	log := string(r.Payload)
+	for _, want := range []string{
+		`msg="no /perm`, `an ext4 filesystem labelled \"perm\"`, `no filesystem (zeroed superblock area)`,
+		`msg="config file ignored: the appliance runs without it" file=/boot/pigw.yaml`, `pigw.yaml:2:`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("/sys/log lacks %s:\n%s", want, log)
+		}
+	}
+}
+
+// TestPigwSubsystemRestart configures a route the kernel refuses: the network subsystem fails,
+// is restarted, and its state says so; the rest of the appliance serves on.
+func TestPigwSubsystemRestart(t *testing.T) {
+	perm, bootDisk := disks(t, `network:
+  interfaces:
+    - name: eth0
+      addresses: [10.0.2.15/24]
+      gateway: 10.0.2.2
+      routes: [{to: 10.9.0.0/16, via: 10.99.99.1}]
+`)
+	vm := bootPigw(t, perm, bootDisk)
+	s := session(t, vm, false)
+	deadline := time.Now().Add(60 * time.Second)
+	var st map[string]any
+	for time.Now().Before(deadline) {
+		r := until(t, s, coap.NewRequest(coap.GET, "sys/subsystems/network"), 60*time.Second)
+		_ = json.Unmarshal(r.Payload, &st)
+		if n, _ := st["restarts"].(float64); n >= 2 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if n, _ := st["restarts"].(float64); n < 2 || !strings.Contains(fmt.Sprint(st["last_error"]), "route to 10.9.0.0/16 via 10.99.99.1") {
+		t.Errorf("network subsystem state %v", st)
+	}
+	if r := until(t, s, coap.NewRequest(coap.GET, "resource1"), 5*time.Second); r.Code != coap.Content {
+		t.Errorf("resource1 while network fails: %s", r.Code)
+	}
+}
