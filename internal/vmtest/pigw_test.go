@@ -323,3 +323,38 @@ func TestPigwSubsystemRestart(t *testing.T) {
 		t.Errorf("resource1 while network fails: %s", r.Code)
 	}
 }
+
+// TestPigwWatchdogAndPoweroff gives the guest QEMU's i6300esb watchdog: pigw arms it and pings
+// it while its supervisor lives, so the guest outlives the 15 s timeout (an unpinged i6300esb
+// resets it, which ends QEMU here); then an admin's POST /sys/poweroff powers off cleanly.
+func TestPigwWatchdogAndPoweroff(t *testing.T) {
+	perm, bootDisk := disks(t, "system:\n  modules: [virtio_net, i6300esb]\n")
+	vm := Start(t, Options{
+		Init:       pigwBinary(t),
+		Files:      map[string][]byte{"/etc/pigw.yaml": []byte(etcConfig)},
+		Modules:    append(append([]string(nil), pigwModules...), "i6300esb"),
+		PermDisk:   perm,
+		BootDisk:   bootDisk,
+		ForwardUDP: []int{5683, 5684},
+		QEMUArgs:   []string{"-device", "i6300esb"},
+	})
+	if _, err := vm.WaitConsole(regexp.MustCompile(`msg="hardware watchdog armed" timeout_seconds=15`), 60*time.Second); err != nil {
+		t.Fatalf("watchdog not armed: %v", err)
+	}
+	armed := time.Now()
+	s := session(t, vm, false)
+	time.Sleep(20 * time.Second)
+	if r := until(t, s, coap.NewRequest(coap.GET, "resource1"), 5*time.Second); r.Code != coap.Content {
+		t.Fatalf("after %s with the watchdog armed: %s", time.Since(armed).Round(time.Second), r.Code)
+	}
+	admin := session(t, vm, true)
+	if r := until(t, admin, coap.NewRequest(coap.POST, "sys/poweroff"), 10*time.Second); r.Code != coap.Changed {
+		t.Fatalf("poweroff: %s", r.Code)
+	}
+	if err := vm.Wait(30 * time.Second); err != nil {
+		t.Fatalf("no poweroff: %v", err)
+	}
+	if !strings.Contains(vm.Console(), `msg="powering off"`) {
+		t.Error("no clean poweroff on the console")
+	}
+}
