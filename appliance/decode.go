@@ -164,13 +164,7 @@ func (d *decoder) coap(n ast.Node, path string, c *CoAP) {
 				field{"block_transfers", d.integer(&l.BlockTransfers)},
 			)
 		}},
-		field{"resources", func(n ast.Node, path string) {
-			c.Resources = []Resource{}
-			d.sequence(n, path, func(n ast.Node, path string) {
-				c.Resources = append(c.Resources, Resource{})
-				d.resource(n, path, &c.Resources[len(c.Resources)-1])
-			})
-		}},
+		field{"resources", sequenceOf(d, &c.Resources, d.resource)},
 	)
 }
 
@@ -224,13 +218,7 @@ func (d *decoder) identityKeys(dst *[]IdentityKey) func(ast.Node, string) {
 }
 
 func (d *decoder) sessions(dst *[]Session) func(ast.Node, string) {
-	return func(n ast.Node, path string) {
-		*dst = []Session{}
-		d.sequence(n, path, func(n ast.Node, path string) {
-			*dst = append(*dst, Session{})
-			d.session(n, path, &(*dst)[len(*dst)-1])
-		})
-	}
+	return sequenceOf(d, dst, d.session)
 }
 
 func (d *decoder) session(n ast.Node, path string, s *Session) {
@@ -243,13 +231,7 @@ func (d *decoder) session(n ast.Node, path string, s *Session) {
 		field{"peer", d.str(&s.Peer)},
 		field{"identity", d.str(&s.Identity)},
 		field{"psk", d.secret(&s.PSK)},
-		field{"requests", func(n ast.Node, path string) {
-			s.Requests = []SessionRequest{}
-			d.sequence(n, path, func(n ast.Node, path string) {
-				s.Requests = append(s.Requests, SessionRequest{})
-				d.request(n, path, &s.Requests[len(s.Requests)-1])
-			})
-		}},
+		field{"requests", sequenceOf(d, &s.Requests, d.request)},
 	)
 }
 
@@ -283,13 +265,7 @@ func (d *decoder) system(n ast.Node, path string, s *System) {
 
 func (d *decoder) network(n ast.Node, path string, nw *Network) {
 	d.mapping(n, path,
-		field{"interfaces", func(n ast.Node, path string) {
-			nw.Interfaces = []Interface{}
-			d.sequence(n, path, func(n ast.Node, path string) {
-				nw.Interfaces = append(nw.Interfaces, Interface{})
-				d.iface(n, path, &nw.Interfaces[len(nw.Interfaces)-1])
-			})
-		}},
+		field{"interfaces", sequenceOf(d, &nw.Interfaces, d.iface)},
 		field{"dns", d.list(&nw.DNS)},
 	)
 }
@@ -305,13 +281,7 @@ func (d *decoder) iface(n ast.Node, path string, i *Interface) {
 		field{"addresses", d.list(&i.Addresses)},
 		field{"gateway", d.str(&i.Gateway)},
 		field{"gateway6", d.str(&i.Gateway6)},
-		field{"routes", func(n ast.Node, path string) {
-			i.Routes = []Route{}
-			d.sequence(n, path, func(n ast.Node, path string) {
-				i.Routes = append(i.Routes, Route{})
-				d.route(n, path, &i.Routes[len(i.Routes)-1])
-			})
-		}},
+		field{"routes", sequenceOf(d, &i.Routes, d.route)},
 		field{"mtu", d.integer(&i.MTU)},
 		field{"metric", d.integer(&i.Metric)},
 	)
@@ -387,12 +357,17 @@ func (d *decoder) str(dst *string) func(ast.Node, string) {
 }
 
 func (d *decoder) list(dst *[]string) func(ast.Node, string) {
+	return sequenceOf(d, dst, func(n ast.Node, path string, s *string) { d.str(s)(n, path) })
+}
+
+// sequenceOf decodes a YAML list into *dst, each element by each (an empty list is not nil,
+// so "given but empty" stays apart from "left out").
+func sequenceOf[T any](d *decoder, dst *[]T, each func(n ast.Node, path string, v *T)) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
-		*dst = []string{}
+		*dst = []T{}
 		d.sequence(n, path, func(n ast.Node, path string) {
-			var s string
-			d.str(&s)(n, path)
-			*dst = append(*dst, s)
+			*dst = append(*dst, *new(T))
+			each(n, path, &(*dst)[len(*dst)-1])
 		})
 	}
 }
