@@ -18,7 +18,7 @@ build:
 run: build
 	./$(BIN) run
 
-## test: installs what the tests need (libcoap's client and server, iproute2), then vet and
+## test: installs what the tests need (libcoap's client and server, iproute2, chrony), then vet and
 ## every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
@@ -33,9 +33,10 @@ test-vm: vm-kernel
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 
 test-deps:
-	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null || { \
-		echo "installing libcoap3-bin and iproute2 for the interop tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2; }
+	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
+		&& command -v chronyd >/dev/null || { \
+		echo "installing libcoap3-bin, iproute2 and chrony for the interop tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run; prints the figures.
 bench: test-deps
