@@ -24,5 +24,5 @@ func ExampleSync_Restore() {
 		Logger:    slog.New(slog.DiscardHandler),
 	})
 	_, _ = s.Restore()
-	// Output: set to 2026-11-19T09:46:40Z
+	// Output: set to 2026-11-18T11:06:40Z
 }
