@@ -20,6 +20,19 @@ type Config struct {
 	// Network is the interfaces' addresses and routes, and the resolvers.
 	// Default: none.
 	Network Network `yaml:"network"`
+	// Time is where the clock comes from (a Pi has no battery clock).
+	Time Time `yaml:"time"`
+}
+
+// Time is where the appliance gets its time from.
+type Time struct {
+	// NTP lists the servers asked, in order: a host name or an IP address,
+	// with an optional :port (IPv6 in brackets). At most 8. Default: none, and
+	// the clock runs on from the time saved at the last shutdown.
+	NTP []string `yaml:"ntp"`
+	// Interval is the time between two synchronisations once in sync.
+	// 1m..24h, default 1h.
+	Interval Duration `yaml:"interval"`
 }
 
 // CoAP configures the CoAP server: where it listens, what it serves and how
@@ -224,5 +237,6 @@ func defaults() *Config {
 			},
 		},
 		System: System{Hostname: defaultHostname, Watchdog: ptrTo(true)},
+		Time:   Time{Interval: Duration(time.Hour)},
 	}
 }

@@ -82,6 +82,9 @@ func (d *decoder) config(body ast.Node) *Config {
 			field{"sessions", d.sessions(&c.Sessions)},
 			field{"system", func(n ast.Node, path string) { d.system(n, path, &c.System) }},
 			field{"network", func(n ast.Node, path string) { d.network(n, path, &c.Network) }},
+			field{"time", func(n ast.Node, path string) {
+				d.mapping(n, path, field{"ntp", d.list(&c.Time.NTP)}, field{"interval", d.unmarshal(&c.Time.Interval)})
+			}},
 		)
 	}
 	ix := index{places: map[string]place{}, loc: d.loc}

@@ -24,6 +24,8 @@ type Options struct {
 	// ManageNetwork applies the network section (as PID 1); a pigw run on a laptop leaves the
 	// host's links alone.
 	ManageNetwork bool
+	// Subsystems are run by the supervisor beside the appliance's own (PID 1 adds the clock).
+	Subsystems []supervisor.Subsystem
 }
 
 // Health reports whether the appliance's supervisor is alive, for the hardware watchdog.
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 {
 			log.Warn("network section ignored: pigw manages links only when it runs as init")
 		}
-		sup.Run(ctx, subs...)
+		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()
 	var stop error
 	select {

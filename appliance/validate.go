@@ -62,6 +62,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.sessions(c.Sessions, "sessions")
 	v.system(&c.System, "system")
 	v.network(&c.Network, "network")
+	v.time(&c.Time, "time")
 	return v.errs
 }
 

@@ -3,9 +3,12 @@ package appliance
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -406,4 +409,47 @@ func family(a netip.Addr) string {
 		return "IPv4"
 	}
 	return "IPv6"
+}
+
+const maxNTPServers = 8
+
+// time checks the time section and fills in its defaults.
+func (v *validator) time(t *Time, path string) {
+	if len(t.NTP) > maxNTPServers {
+		v.fail(path+".ntp", false, "%d servers, more than %d", len(t.NTP), maxNTPServers)
+	}
+	for i, srv := range t.NTP {
+		if msg := checkServer(srv); msg != "" {
+			v.fail(fmt.Sprintf("%s.ntp[%d]", path, i), false, "%s", msg)
+		}
+	}
+	switch iv := time.Duration(t.Interval); {
+	case iv == 0: // a Config built in Go
+		t.Interval = Duration(time.Hour)
+	case iv < time.Minute || iv > 24*time.Hour:
+		v.fail(path+".interval", false, "%s: must be 1m..24h", iv)
+	}
+}
+
+// checkServer says what is wrong with "host", "host:port", "IP" or "[IPv6]:port", or returns "".
+func checkServer(srv string) string {
+	host := srv
+	if h, port, err := net.SplitHostPort(srv); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("%q: port %q must be 1..65535", srv, port)
+		}
+		host = h
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ""
+	}
+	if host == "" || len(host) > 253 {
+		return fmt.Sprintf("%q: must be a host name or an IP address, with an optional :port", srv)
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || checkHostname(label) != "" {
+			return fmt.Sprintf("%q: %q is not a valid host name (letters, digits, '-' and dots; IPv6 with a port in brackets)", srv, host)
+		}
+	}
+	return ""
 }

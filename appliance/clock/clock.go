@@ -133,7 +133,7 @@ func (s *Sync) Synced() bool {
 func (s *Sync) Ready() <-chan struct{} { return s.ready }
 
 // Run asks the servers until one answers, steps the clock when it is off, saves the time, and
-// repeats every Interval (every 30 s, doubling to Interval, while none answers); it saves the
+// repeats every Interval (every 5 s, doubling to Interval, while none answers); it saves the
 // time once more when ctx ends.
 func (s *Sync) Run(ctx context.Context) error {
 	defer func() {
@@ -146,7 +146,7 @@ func (s *Sync) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	wait := 30 * time.Second
+	wait := 5 * time.Second // the network may come up just after us
 	for {
 		if err := s.syncOnce(); err != nil {
 			s.cfg.Logger.Warn("no NTP server answered; the clock is not trusted yet", "err", err, "retry_in", wait)

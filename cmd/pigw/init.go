@@ -12,7 +12,9 @@ import (
 
 	"github.com/pigw/pigw/appliance"
 	"github.com/pigw/pigw/appliance/boot"
+	"github.com/pigw/pigw/appliance/clock"
 	"github.com/pigw/pigw/appliance/logring"
+	"github.com/pigw/pigw/appliance/supervisor"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,9 +53,14 @@ func initMain(stderr io.Writer) int {
 	if err := boot.LoopbackUp(); err != nil {
 		log.Error("loopback", "err", err)
 	}
-	stateDir := ""
+	stateDir, clockFile := "", ""
 	if res.Perm != "" {
 		stateDir = filepath.Join(res.Perm, "pigw")
+		clockFile = filepath.Join(stateDir, "clock")
+	}
+	clk := clock.New(clock.Config{Servers: cfg.Time.NTP, Interval: time.Duration(cfg.Time.Interval), StateFile: clockFile, Logger: log})
+	if _, err := clk.Restore(); err != nil {
+		log.Error("saved time", "err", err)
 	}
 	log.Info("boot done", "took", time.Since(start).Round(time.Millisecond), "perm", res.Perm != "", "boot_partition", res.Boot != "")
 
@@ -73,7 +80,8 @@ func initMain(stderr io.Writer) int {
 	wdCtx, wdStop := context.WithCancel(context.Background())
 	go boot.Watchdog(wdCtx, log, health.OK)
 
-	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health, ManageNetwork: true})
+	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health,
+		ManageNetwork: true, Subsystems: []supervisor.Subsystem{clk}})
 	cancel()
 	switch {
 	case errors.Is(err, appliance.ErrPoweroff):

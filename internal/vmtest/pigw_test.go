@@ -358,3 +358,61 @@ func TestPigwWatchdogAndPoweroff(t *testing.T) {
 		t.Error("no clean poweroff on the console")
 	}
 }
+
+// chronyd runs Debian's NTP server on the host's loopback (with -x: it never touches the
+// host's clock); the guest reaches it as 10.0.2.2 through QEMU's user network.
+func chronyd(t *testing.T) int {
+	t.Helper()
+	bin, err := exec.LookPath("chronyd")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chronyd missing (make test-deps installs chrony)")
+		}
+		t.Skip("chronyd missing: apt-get install chrony")
+	}
+	port, err := freeUDPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := fmt.Sprintf("port %d\nbindaddress 127.0.0.1\ncmdport 0\nlocal stratum 8\nallow all\npidfile %s/chronyd.pid\n", port, dir)
+	_ = os.WriteFile(filepath.Join(dir, "chrony.conf"), []byte(conf), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-x", "-d", "-u", "root", "-f", filepath.Join(dir, "chrony.conf"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	return port
+}
+
+// TestPigwClock: the guest syncs from NTP and saves the time at shutdown; booted again with its
+// RTC in the year 2000 (as a Pi, which has none), it restores the saved time, then NTP
+// corrects it.
+func TestPigwClock(t *testing.T) {
+	port := chronyd(t)
+	perm, bootDisk := disks(t, fmt.Sprintf("time:\n  ntp: [\"10.0.2.2:%d\"]\n", port))
+	vm := bootPigw(t, perm, bootDisk)
+	if _, err := vm.WaitConsole(regexp.MustCompile(`msg="clock synchronised" server=10\.0\.2\.2:`), 60*time.Second); err != nil {
+		t.Fatalf("no NTP sync: %v", err)
+	}
+	admin := session(t, vm, true)
+	until(t, admin, coap.NewRequest(coap.POST, "sys/reboot"), 10*time.Second)
+	if err := vm.Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	vm = Start(t, Options{
+		Init: pigwBinary(t), Files: map[string][]byte{"/etc/pigw.yaml": []byte(etcConfig)}, Modules: pigwModules,
+		PermDisk: perm, BootDisk: bootDisk, ForwardUDP: []int{5683, 5684},
+		QEMUArgs: []string{"-rtc", "base=2000-01-01T00:00:00"},
+	})
+	for _, want := range []string{`msg="clock restored from the saved time`, `msg="clock synchronised"`} {
+		if _, err := vm.WaitConsole(regexp.MustCompile(regexp.QuoteMeta(want)), 60*time.Second); err != nil {
+			t.Errorf("second boot: no %s: %v", want, err)
+		}
+	}
+	info := sysInfo(t, session(t, vm, false))
+	if info["pid1"] != true {
+		t.Errorf("/sys/info %v", info)
+	}
+}
