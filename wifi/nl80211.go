@@ -1,0 +1,215 @@
+package wifi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	mdwifi "github.com/mdlayher/wifi"
+)
+
+// radio is what the nl80211 backend needs of github.com/mdlayher/wifi's client.
+type radio interface {
+	Interfaces() ([]*mdwifi.Interface, error)
+	Scan(ctx context.Context, ifi *mdwifi.Interface) error
+	AccessPoints(ifi *mdwifi.Interface) ([]*mdwifi.BSS, error)
+	BSS(ifi *mdwifi.Interface) (*mdwifi.BSS, error)
+	Connect(ifi *mdwifi.Interface, ssid string) error
+	ConnectWPAPSK(ifi *mdwifi.Interface, ssid, psk string) error
+	Disconnect(ifi *mdwifi.Interface) error
+	StationInfo(ifi *mdwifi.Interface) ([]*mdwifi.StationInfo, error)
+	Close() error
+}
+
+// NL80211 joins networks through the kernel's nl80211 interface: open networks, and WPA2-PSK
+// where the driver does the 4-way handshake itself.
+type NL80211 struct {
+	Log *slog.Logger
+	// Timing, shorter in tests.
+	AssociateTimeout, PollInterval, MinBackoff, MaxBackoff time.Duration
+	// AuthFailures is how many failed associations with a secured network count as a
+	// refused key (the driver does not say more).
+	AuthFailures int
+	dial         func() (radio, error)
+}
+
+// NewNL80211 returns the backend with real timings.
+func NewNL80211(log *slog.Logger) *NL80211 {
+	return &NL80211{Log: log, AssociateTimeout: 15 * time.Second, PollInterval: 2 * time.Second, MinBackoff: time.Second,
+		MaxBackoff: 5 * time.Minute, AuthFailures: 3, dial: func() (radio, error) { return mdwifi.New() }}
+}
+
+// Name is "nl80211".
+func (b *NL80211) Name() string { return "nl80211" }
+
+// Run keeps iface joined to the best network of nets until ctx ends.
+func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report func(State)) error {
+	for _, n := range nets {
+		if n.Security == WPA3 || n.Security == WPA2WPA3 {
+			return fmt.Errorf("network %s: WPA3 needs the wpa_supplicant backend", n)
+		}
+	}
+	r, err := b.dial()
+	if err != nil {
+		return fmt.Errorf("nl80211: %w", err)
+	}
+	defer r.Close()
+	st := State{Backend: b.Name(), Interface: iface}
+	set := func(state, errText string) {
+		st.State, st.LastError = state, errText
+		if state != StateConnected {
+			st.SSID, st.BSSID, st.Frequency, st.Signal = "", "", 0, 0
+		}
+		report(st)
+	}
+	failures := map[string]int{}
+	wait := b.MinBackoff
+	for ctx.Err() == nil {
+		ifi, err := findInterface(r, iface)
+		if err != nil {
+			set(StateNoInterface, err.Error())
+			if !sleep(ctx, b.PollInterval) {
+				break
+			}
+			continue
+		}
+		set(StateScanning, st.LastError)
+		if err := r.Scan(ctx, ifi); err != nil && ctx.Err() == nil {
+			b.Log.Debug("scan", "err", err)
+		}
+		aps, _ := r.AccessPoints(ifi)
+		skip := map[string]bool{}
+		for ssid, n := range failures {
+			skip[ssid] = n >= b.AuthFailures
+		}
+		n, ok := choose(nets, bssOf(aps), skip)
+		if !ok {
+			set(StateNotInRange, fmt.Sprintf("none of the %d configured networks is in range", len(nets)))
+			if allRefused(failures, nets, b.AuthFailures) {
+				set(StateAuthFailed, fmt.Sprintf("every network refused the key %d times; wrong key? retrying in %s", b.AuthFailures, wait))
+				clear(failures) // try again after the back-off, slowly
+			}
+		} else if err := b.join(ctx, r, ifi, n); err != nil {
+			failures[n.SSID]++
+			msg := fmt.Sprintf("%s: %v", n.SSID, err)
+			if n.Security != Open && failures[n.SSID] >= b.AuthFailures {
+				set(StateAuthFailed, fmt.Sprintf("authentication with %q failed %d times: wrong key?", n.SSID, failures[n.SSID]))
+			} else {
+				set(StateDisconnected, msg)
+			}
+			if errors.Is(err, mdwifi.ErrNotSupported) {
+				return fmt.Errorf("%s: the driver cannot do the WPA2 handshake itself: use the wpa_supplicant backend", n.SSID)
+			}
+		} else {
+			failures, wait = map[string]int{}, b.MinBackoff
+			st.SSID = n.SSID
+			b.connected(ctx, r, ifi, &st, report)
+			if ctx.Err() == nil {
+				set(StateDisconnected, "lost the access point; reconnecting")
+			}
+			continue
+		}
+		if !sleep(ctx, wait) {
+			break
+		}
+		wait = min(2*wait, b.MaxBackoff)
+	}
+	return nil
+}
+
+// join asks the kernel to connect and waits for the association.
+func (b *NL80211) join(ctx context.Context, r radio, ifi *mdwifi.Interface, n Network) error {
+	var err error
+	if n.Security == Open {
+		err = r.Connect(ifi, n.SSID)
+	} else {
+		err = r.ConnectWPAPSK(ifi, n.SSID, n.PSK)
+	}
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	deadline := time.Now().Add(b.AssociateTimeout)
+	for time.Now().Before(deadline) {
+		if bss, err := r.BSS(ifi); err == nil && bss.Status == mdwifi.BSSStatusAssociated && bss.SSID == n.SSID {
+			return nil
+		}
+		if !sleep(ctx, b.PollInterval/8) {
+			return ctx.Err()
+		}
+	}
+	_ = r.Disconnect(ifi)
+	return fmt.Errorf("not associated within %s", b.AssociateTimeout)
+}
+
+// connected reports the link and watches it until it is lost or ctx ends.
+func (b *NL80211) connected(ctx context.Context, r radio, ifi *mdwifi.Interface, st *State, report func(State)) {
+	for {
+		bss, err := r.BSS(ifi)
+		if err != nil || bss.Status != mdwifi.BSSStatusAssociated || bss.SSID != st.SSID {
+			return
+		}
+		now := State{Backend: st.Backend, Interface: st.Interface, State: StateConnected, SSID: bss.SSID, BSSID: bss.BSSID.String(), Frequency: bss.Frequency}
+		if infos, err := r.StationInfo(ifi); err == nil && len(infos) > 0 {
+			now.Signal = infos[0].Signal
+		}
+		if now.State != st.State || now.BSSID != st.BSSID || now.Frequency != st.Frequency || abs(now.Signal-st.Signal) >= 5 {
+			*st = now
+			report(now)
+		}
+		if !sleep(ctx, b.PollInterval) {
+			_ = r.Disconnect(ifi)
+			return
+		}
+	}
+}
+
+func findInterface(r radio, name string) (*mdwifi.Interface, error) {
+	ifis, err := r.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list WiFi interfaces: %w", err)
+	}
+	for _, ifi := range ifis {
+		if ifi.Name == name {
+			return ifi, nil
+		}
+	}
+	return nil, fmt.Errorf("no WiFi interface %s (%d others)", name, len(ifis))
+}
+
+func bssOf(aps []*mdwifi.BSS) []BSS {
+	out := make([]BSS, 0, len(aps))
+	for _, a := range aps {
+		out = append(out, BSS{SSID: a.SSID, BSSID: a.BSSID.String(), Frequency: a.Frequency, Signal: int(a.Signal / 100)})
+	}
+	return out
+}
+
+func allRefused(failures map[string]int, nets []Network, limit int) bool {
+	for _, n := range nets {
+		if failures[n.SSID] < limit {
+			return false
+		}
+	}
+	return len(nets) > 0
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// sleep waits d, or returns false when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
