@@ -71,7 +71,12 @@ func (f *fakeRadio) connect(ssid, key string) error {
 	}
 	return nil
 }
-func (f *fakeRadio) Disconnect(*mdwifi.Interface) error { f.mu.Lock(); f.assoc = ""; f.mu.Unlock(); return nil }
+func (f *fakeRadio) Disconnect(*mdwifi.Interface) error {
+	f.mu.Lock()
+	f.assoc = ""
+	f.mu.Unlock()
+	return nil
+}
 func (f *fakeRadio) StationInfo(*mdwifi.Interface) ([]*mdwifi.StationInfo, error) {
 	return []*mdwifi.StationInfo{{Signal: -40}}, nil
 }
