@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -29,6 +31,7 @@ type Interface struct {
 	Routes    []Route
 	MTU       int // 0 leaves it
 	Metric    int // of this link's routes
+	DHCP      bool
 }
 
 // Route is one route through a link.
@@ -43,6 +46,9 @@ type Config struct {
 	Interfaces []Interface
 	DNS        []netip.Addr
 	ResolvConf string // default /etc/resolv.conf (its target when it is a symbolic link)
+	Hostname   string // sent to DHCP servers
+	LeaseDir   string // where DHCP leases are kept across reboots; "" keeps none
+	OnDHCP     func(link, state string)
 }
 
 // Static applies a Config and keeps it applied; it is a subsystem of the appliance.
@@ -51,11 +57,15 @@ type Static struct {
 	log *slog.Logger
 	h   *netlink.Handle
 	ns  *int // the namespace to follow link events in; nil for the current one
+
+	mu        sync.Mutex
+	leaseDNS  map[string][]netip.Addr // DNS servers of each link's DHCP lease
+	dhcpState map[string]string
 }
 
 // NewStatic returns the subsystem for cfg, working in the current network namespace.
 func NewStatic(cfg Config, log *slog.Logger) *Static {
-	return &Static{cfg: cfg, log: log, h: &netlink.Handle{}}
+	return &Static{cfg: cfg, log: log, h: &netlink.Handle{}, leaseDNS: map[string][]netip.Addr{}, dhcpState: map[string]string{}}
 }
 
 // Name is the subsystem's name.
@@ -81,6 +91,13 @@ func (s *Static) Run(ctx context.Context) error {
 	for _, ifc := range s.cfg.Interfaces {
 		if err := s.applyOrWait(ifc); err != nil {
 			return err
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, ifc := range s.cfg.Interfaces {
+		if ifc.DHCP {
+			wg.Go(func() { s.dhcpLink(ctx, ifc) })
 		}
 	}
 	for {
@@ -185,7 +202,8 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 // writeResolvConf writes the DNS servers atomically where the resolver reads them; on a
 // read-only /etc the image links /etc/resolv.conf to /run, which is followed.
 func (s *Static) writeResolvConf() error {
-	if len(s.cfg.DNS) == 0 {
+	dns := s.resolvers()
+	if len(dns) == 0 {
 		return nil
 	}
 	path := s.cfg.ResolvConf
@@ -199,7 +217,7 @@ func (s *Static) writeResolvConf() error {
 	}
 	var b strings.Builder
 	b.WriteString("# written by pigw from network.dns\n")
-	for _, a := range s.cfg.DNS {
+	for _, a := range dns {
 		fmt.Fprintf(&b, "nameserver %s\n", a)
 	}
 	tmp := path + ".tmp"
@@ -209,6 +227,18 @@ func (s *Static) writeResolvConf() error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", path, err)
 	}
-	s.log.Info("DNS servers", "file", path, "servers", len(s.cfg.DNS))
+	s.log.Info("DNS servers", "file", path, "servers", len(dns))
 	return nil
+}
+
+// sleep waits d, or returns false when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

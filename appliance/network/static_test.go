@@ -71,7 +71,7 @@ func TestStatic(t *testing.T) {
 		ResolvConf: resolv,
 	}
 	fd := int(ns)
-	s := &Static{cfg: cfg, log: slog.New(slog.DiscardHandler), h: h, ns: &fd}
+	s := &Static{cfg: cfg, log: slog.New(slog.DiscardHandler), h: h, ns: &fd, leaseDNS: map[string][]netip.Addr{}, dhcpState: map[string]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
@@ -142,7 +142,7 @@ func TestStaticRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd := int(ns)
-	s := &Static{log: slog.New(slog.DiscardHandler), h: h, ns: &fd, cfg: Config{Interfaces: []Interface{
+	s := &Static{log: slog.New(slog.DiscardHandler), h: h, ns: &fd, leaseDNS: map[string][]netip.Addr{}, dhcpState: map[string]string{}, cfg: Config{Interfaces: []Interface{
 		{Name: "wlan7", Up: true}, // not there: waited for
 		{Name: "eth8", Up: true, Addresses: []netip.Prefix{netip.MustParsePrefix("10.124.0.5/24")},
 			Routes: []Route{{To: netip.MustParsePrefix("10.9.0.0/16"), Via: netip.MustParseAddr("10.99.99.1")}}},
