@@ -18,7 +18,7 @@ build:
 run: build
 	./$(BIN) run
 
-## test: installs what the tests need (libcoap's client and server, iproute2, chrony), then vet and
+## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant), then vet and
 ## every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
@@ -34,9 +34,9 @@ test-vm: vm-kernel
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
-		&& command -v chronyd >/dev/null || { \
-		echo "installing libcoap3-bin, iproute2 and chrony for the interop tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony; }
+		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null || { \
+		echo "installing libcoap3-bin, iproute2, chrony and wpasupplicant for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run; prints the figures.
 bench: test-deps

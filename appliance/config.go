@@ -20,6 +20,9 @@ type Config struct {
 	// Network is the interfaces' addresses and routes, and the resolvers.
 	// Default: none.
 	Network Network `yaml:"network"`
+	// Wifi is the WiFi client: the networks to join. Default: none, WiFi
+	// is off.
+	Wifi Wifi `yaml:"wifi"`
 	// Time is where the clock comes from (a Pi has no battery clock).
 	Time Time `yaml:"time"`
 }
@@ -237,6 +240,7 @@ func defaults() *Config {
 			},
 		},
 		System: System{Hostname: defaultHostname, Watchdog: ptrTo(true)},
+		Wifi:   defaultWifi(),
 		Time:   Time{Interval: Duration(time.Hour)},
 	}
 }

@@ -49,10 +49,18 @@ type Interface struct {
 	// network or broadcast address of an IPv4 prefix shorter than /31, not
 	// an unspecified or multicast address. Default: none.
 	Addresses []string `yaml:"addresses"`
+	// DHCP, when true, gets an IPv4 address, and the router of the IPv4
+	// default route, from a DHCP server; see UsesDHCP. Static Addresses may
+	// be given too, such as IPv6 ones, but no Gateway, and Up may not be
+	// false. The default route from DHCP has the interface's
+	// EffectiveMetric, which no other IPv4 default route may share. Write
+	// {name: eth0, dhcp: true} for an interface set up by DHCP alone.
+	// Default: false; Parse and Validate set it to false when left out.
+	DHCP *bool `yaml:"dhcp"`
 	// Gateway is the router of the IPv4 default route through this
 	// interface, such as "192.168.1.1": an IPv4 address inside one of the
-	// IPv4 prefixes of Addresses, and not one of Addresses. Default: "", no
-	// IPv4 default route.
+	// IPv4 prefixes of Addresses, and not one of Addresses. Not allowed with
+	// DHCP, which gives the router. Default: "", no IPv4 default route.
 	Gateway string `yaml:"gateway"`
 	// Gateway6 is the router of the IPv6 default route through this
 	// interface, such as "fe80::1" or "fd00::1": an IPv6 address, link-local
@@ -103,6 +111,10 @@ func (i Interface) Prefixes() []netip.Prefix {
 	}
 	return ps
 }
+
+// UsesDHCP reports whether the interface gets its IPv4 address by DHCP:
+// whether DHCP is set and true.
+func (i Interface) UsesDHCP() bool { return i.DHCP != nil && *i.DHCP }
 
 // EffectiveMetric returns the metric of the interface's default routes and
 // of its routes that have none: Metric, or when that is 0, 600 for a WiFi

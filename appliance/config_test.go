@@ -51,7 +51,7 @@ func defaultSystem() System { return System{Hostname: "pigw", Watchdog: ptr(true
 func defaultTime() Time { return Time{Interval: Duration(time.Hour)} }
 
 func tutorialConfig() *Config {
-	return &Config{System: defaultSystem(), Time: defaultTime(), CoAP: CoAP{
+	return &Config{System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), CoAP: CoAP{
 		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
 		ServiceDiscovery: true,
 		DiscoveryLeisure: Duration(5 * time.Second),
@@ -99,7 +99,7 @@ func TestParse(t *testing.T) {
 			Observe:          Observe{ConEvery: 5},
 			Limits:           defaultLimits,
 		},
-		System: defaultSystem(), Time: defaultTime(),
+		System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(),
 	}
 	withCoAP := func(f func(c *CoAP)) *Config {
 		c := *empty
@@ -273,7 +273,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, time)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time)`,
 		},
 		{
 			"unknown field",

@@ -279,11 +279,35 @@ func (d *decoder) iface(n ast.Node, path string, i *Interface) {
 		field{"name", d.str(&i.Name)},
 		field{"up", d.optBoolean(&i.Up)},
 		field{"addresses", d.list(&i.Addresses)},
+		field{"dhcp", d.optBoolean(&i.DHCP)},
 		field{"gateway", d.str(&i.Gateway)},
 		field{"gateway6", d.str(&i.Gateway6)},
 		field{"routes", sequenceOf(d, &i.Routes, d.route)},
 		field{"mtu", d.integer(&i.MTU)},
 		field{"metric", d.integer(&i.Metric)},
+	)
+}
+
+func (d *decoder) wifi(n ast.Node, path string, w *Wifi) {
+	d.mapping(n, path,
+		field{"interface", d.str(&w.Interface)},
+		field{"country", d.str(&w.Country)},
+		field{"backend", d.str(&w.Backend)},
+		field{"networks", sequenceOf(d, &w.Networks, d.wifiNetwork)},
+	)
+}
+
+func (d *decoder) wifiNetwork(n ast.Node, path string, w *WifiNetwork) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least ssid:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"ssid", d.str(&w.SSID)},
+		field{"psk", d.passphrase(&w.PSK)},
+		field{"security", d.str(&w.Security)},
+		field{"hidden", d.boolean(&w.Hidden)},
+		field{"priority", d.integer(&w.Priority)},
 	)
 }
 
@@ -391,6 +415,23 @@ func (d *decoder) secret(dst *Secret) func(ast.Node, string) {
 			*dst = Secret{}
 			d.report(n, path, err)
 		}
+	}
+}
+
+// passphrase decodes a WiFi psk: its text as written, byte for byte, with
+// no "0x" form (a raw key is 64 hex digits). One that fails to decode is
+// left present but empty, so that no rule calls it missing. Errors do not
+// show it.
+func (d *decoder) passphrase(dst *Secret) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		s, ok := scalarText(n)
+		if !ok {
+			*dst = Secret{}
+			// n is not a scalar, so describe does not show its text.
+			d.fail(n, path, "expected a passphrase or 64 hex digits, found "+describe(n))
+			return
+		}
+		*dst = Secret(s)
 	}
 }
 

@@ -121,6 +121,51 @@ func ExampleSecret() {
 	// {"Identity":"alice","Key":"***"} true
 }
 
+// A Pi on WiFi: two networks, the WiFi link's address by DHCP. Keys are never
+// shown, not even in errors.
+func ExampleParse_wifi() {
+	c, err := appliance.Parse("pigw.yaml", []byte(`network:
+  interfaces:
+    - {name: wlan0, dhcp: true}
+wifi:
+  country: de
+  networks:
+    - ssid: home
+      psk: correct horse battery staple
+      priority: 10
+    - {ssid: workshop, psk: "shop passphrase", security: wpa3, hidden: true}
+    - {ssid: cafe}
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	w := c.Wifi
+	fmt.Println(w.Interface, w.Country, w.Backend, w.Enabled())
+	for _, n := range w.Networks {
+		fmt.Printf("  %q %s hidden %t priority %d, psk %v (%d bytes)\n", n.SSID, n.Security, n.Hidden, n.Priority, n.PSK, len(n.PSK))
+	}
+	i := c.Network.Interfaces[0]
+	fmt.Println(i.Name, i.UsesDHCP(), i.EffectiveMetric())
+
+	_, err = appliance.Parse("pigw.yaml", []byte(`wifi:
+  backend: nl80211
+  networks:
+    - {ssid: home, psk: hunter2}
+    - {ssid: workshop, psk: "shop passphrase", security: wpa3}
+    - {ssid: home}
+`))
+	fmt.Println(err)
+	// Output:
+	// wlan0 DE auto true
+	//   "home" wpa2 hidden false priority 10, psk *** (28 bytes)
+	//   "workshop" wpa3 hidden true priority 0, psk *** (15 bytes)
+	//   "cafe" open hidden false priority 0, psk *** (0 bytes)
+	// wlan0 true 600
+	// pigw.yaml:4:25: wifi.networks[0].psk: is 7 characters; a passphrase is 8..63 printable ASCII characters, or 64 hex digits
+	// pigw.yaml:5:58: wifi.networks[1].security: "wpa3": WPA3 needs the wpa_supplicant backend, but backend is nl80211 (line 2)
+	// pigw.yaml:6:14: wifi.networks[2].ssid: "home" is already used by wifi.networks[0] (line 4)
+}
+
 // The layers of the appliance's configuration: the built-in default, a file
 // baked into the image and one on the boot partition, which wins.
 func ExampleLoadLayers() {

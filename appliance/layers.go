@@ -168,7 +168,8 @@ func (v visitor) Visit(n ast.Node) ast.Visitor {
 // every field written out and every key (each Secret) shown as "***": the
 // effective configuration, fit to be shown, such as by the /sys/config
 // resource. Parse reads it back as c, except that the keys are then the
-// text ***.
+// text ***, which a WiFi psk (8..63 characters) is too short to be: give
+// the keys again to read back a configuration with WiFi networks.
 func (c *Config) Redacted() ([]byte, error) {
 	return yaml.MarshalWithOptions(redacted(reflect.ValueOf(c)), yaml.IndentSequence(true))
 }

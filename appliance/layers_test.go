@@ -90,7 +90,7 @@ network:
 	want.System.Hostname = "kitchen"
 	want.CoAP.ServiceDiscovery = false
 	want.CoAP.Resources = []Resource{{URI: "sensors/temp", Value: "21.5", Methods: []string{"GET"}}}
-	want.Network.Interfaces = []Interface{{Name: "eth0", Up: ptr(true), Addresses: []string{"192.168.1.10/24"}, Gateway: "192.168.1.1"}}
+	want.Network.Interfaces = []Interface{{Name: "eth0", Up: ptr(true), DHCP: ptr(false), Addresses: []string{"192.168.1.10/24"}, Gateway: "192.168.1.1"}}
 
 	t.Run("etc", func(t *testing.T) {
 		etc, boot, _ := layerFiles(t, etcYAML, "")

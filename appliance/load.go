@@ -82,6 +82,7 @@ func (d *decoder) config(body ast.Node) *Config {
 			field{"sessions", d.sessions(&c.Sessions)},
 			field{"system", func(n ast.Node, path string) { d.system(n, path, &c.System) }},
 			field{"network", func(n ast.Node, path string) { d.network(n, path, &c.Network) }},
+			field{"wifi", func(n ast.Node, path string) { d.wifi(n, path, &c.Wifi) }},
 			field{"time", func(n ast.Node, path string) {
 				d.mapping(n, path, field{"ntp", d.list(&c.Time.NTP)}, field{"interval", d.unmarshal(&c.Time.Interval)})
 			}},

@@ -12,6 +12,7 @@ import (
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
+	"github.com/pigw/pigw/wifi"
 )
 
 // Options are how the appliance is run.
@@ -26,6 +27,8 @@ type Options struct {
 	ManageNetwork bool
 	// Subsystems are run by the supervisor beside the appliance's own (PID 1 adds the clock).
 	Subsystems []supervisor.Subsystem
+	// Track and Untrack tell PID 1's reaper about processes the appliance waits for itself.
+	Track, Untrack func(pid int)
 }
 
 // Health reports whether the appliance's supervisor is alive, for the hardware watchdog.
@@ -68,6 +71,12 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	var wm *wifi.Manager
+	if opts.ManageNetwork && cfg.Wifi.Enabled() {
+		if wm, err = newWifi(cfg.Wifi, srv, opts, log); err != nil {
+			return fmt.Errorf("wifi: %w", err)
+		}
+	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
 
@@ -82,9 +91,12 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 		defer close(done)
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
 		if opts.ManageNetwork {
-			subs = append(subs, network.NewStatic(networkConfig(cfg.Network), log))
-		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 {
-			log.Warn("network section ignored: pigw manages links only when it runs as init")
+			subs = append(subs, network.NewStatic(networkConfig(cfg, opts.StateDir), log))
+			if wm != nil {
+				subs = append(subs, wm)
+			}
+		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 || cfg.Wifi.Enabled() {
+			log.Warn("network and wifi sections ignored: pigw manages links only when it runs as init")
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()
@@ -99,10 +111,15 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 }
 
 // networkConfig turns the validated network section into what the network subsystem applies.
-func networkConfig(n Network) network.Config {
-	var c network.Config
-	for _, i := range n.Interfaces {
-		ni := network.Interface{Name: i.Name, Up: i.Up == nil || *i.Up, Addresses: i.Prefixes(), MTU: i.MTU, Metric: i.EffectiveMetric()}
+// A WiFi link the section does not list gets DHCP, which is what a user who only wrote a wifi
+// section expects.
+func networkConfig(cfg *Config, stateDir string) network.Config {
+	c := network.Config{Hostname: cfg.System.Hostname, DNS: cfg.Network.Resolvers(), LeaseDir: stateDir}
+	listed := false
+	for _, i := range cfg.Network.Interfaces {
+		listed = listed || i.Name == cfg.Wifi.Interface
+		ni := network.Interface{Name: i.Name, Up: i.Up == nil || *i.Up, Addresses: i.Prefixes(), MTU: i.MTU,
+			Metric: i.EffectiveMetric(), DHCP: i.UsesDHCP()}
 		ni.Gateway, _ = netip.ParseAddr(i.Gateway)
 		ni.Gateway6, _ = netip.ParseAddr(i.Gateway6)
 		for _, r := range i.Routes {
@@ -115,7 +132,10 @@ func networkConfig(n Network) network.Config {
 		}
 		c.Interfaces = append(c.Interfaces, ni)
 	}
-	c.DNS = n.Resolvers()
+	if cfg.Wifi.Enabled() && !listed {
+		c.Interfaces = append(c.Interfaces, network.Interface{Name: cfg.Wifi.Interface, Up: true, DHCP: true,
+			Metric: (Interface{Name: cfg.Wifi.Interface}).EffectiveMetric()})
+	}
 	return c
 }
 

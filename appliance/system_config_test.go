@@ -76,6 +76,7 @@ network:
 						{
 							Name:      "eth0",
 							Up:        ptr(false),
+							DHCP:      ptr(false),
 							Addresses: []string{"192.168.1.10/24", "fd00::10/64", "fe80::10/64", "10.0.0.0/31", "10.0.1.0/32"},
 							Gateway:   "192.168.1.1",
 							Gateway6:  "fe80::1",
@@ -88,8 +89,8 @@ network:
 							MTU:    1500,
 							Metric: 10,
 						},
-						{Name: "wlan0", Up: ptr(true), Addresses: []string{"192.168.1.11/24"}, Gateway: "192.168.1.1", MTU: 68},
-						{Name: strings.Repeat("x", 15), Up: ptr(true), Metric: 65535},
+						{Name: "wlan0", Up: ptr(true), DHCP: ptr(false), Addresses: []string{"192.168.1.11/24"}, Gateway: "192.168.1.1", MTU: 68},
+						{Name: strings.Repeat("x", 15), Up: ptr(true), DHCP: ptr(false), Metric: 65535},
 					},
 					DNS: []string{"192.168.1.1", "fd00::1", "fe80::1%eth0"},
 				}
@@ -167,7 +168,7 @@ func TestParseErrorsSystemNetwork(t *testing.T) {
 		{
 			"interface unknown field",
 			iface + "      address: 192.168.1.10/24\n",
-			`pigw.yaml:4:7: network.interfaces[0].address: unknown field (known: name, up, addresses, gateway, gateway6, routes, mtu, metric)`,
+			`pigw.yaml:4:7: network.interfaces[0].address: unknown field (known: name, up, addresses, dhcp, gateway, gateway6, routes, mtu, metric)`,
 		},
 		{
 			"routes not a list",
@@ -698,7 +699,7 @@ func TestDefaultYAMLExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example at the end of default.yaml:\n%s\ndoes not parse: %v", example, err)
 	}
-	if len(c.System.Modules) == 0 || len(c.Network.Interfaces) == 0 || len(c.Network.DNS) == 0 {
+	if len(c.System.Modules) == 0 || len(c.Network.Interfaces) == 0 || len(c.Network.DNS) == 0 || !c.Wifi.Enabled() {
 		t.Errorf("the example at the end of default.yaml sets too little:\n%s", example)
 	}
 }

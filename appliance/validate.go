@@ -14,7 +14,9 @@ import (
 // resource URIs and methods to their normal form: no leading "/", methods in
 // upper case; and it fills in the defaults of session requests: name,
 // method, include_options and confirmable; of system.hostname and
-// system.watchdog; and of the interfaces' up.
+// system.watchdog; of the interfaces' up and dhcp; and of wifi.interface,
+// wifi.country (stored in upper case), wifi.backend and the networks'
+// security (both stored in lower case).
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
@@ -62,6 +64,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.sessions(c.Sessions, "sessions")
 	v.system(&c.System, "system")
 	v.network(&c.Network, "network")
+	v.wifi(&c.Wifi, "wifi", c.Network.Interfaces, "network.interfaces")
 	v.time(&c.Time, "time")
 	return v.errs
 }

@@ -151,6 +151,13 @@ func (v *validator) iface(it *Interface, path string, routes map[routeKey]string
 	if it.Up == nil {
 		it.Up = ptrTo(true)
 	}
+	if it.DHCP == nil {
+		it.DHCP = ptrTo(false)
+	}
+	dhcp := it.UsesDHCP()
+	if dhcp && !*it.Up {
+		v.fail(path+".dhcp", false, "true, but the interface is down (up: false); DHCP needs it up: remove dhcp or up")
+	}
 
 	// The gateway is checked against the addresses only when they are all
 	// valid, lest it be blamed for their mistake.
@@ -195,11 +202,19 @@ func (v *validator) iface(it *Interface, path string, routes map[routeKey]string
 	}
 	metric := it.EffectiveMetric()
 
+	if dhcp && metricOK {
+		p := path + ".dhcp"
+		v.addRoute(routes, routeKey{netip.PrefixFrom(netip.IPv4Unspecified(), 0), metric}, p, p,
+			fmt.Sprintf("a default route from DHCP with metric %d", metric))
+	}
+
 	if it.Gateway != "" {
 		p := path + ".gateway"
 		a, err := netip.ParseAddr(it.Gateway)
 		var msg string
 		switch {
+		case dhcp:
+			msg = fmt.Sprintf("%q: a DHCP interface gets its gateway from the server; remove gateway or dhcp", it.Gateway)
 		case err != nil:
 			msg = fmt.Sprintf("%q is not an IPv4 address", it.Gateway)
 		case !a.Is4():

@@ -20,6 +20,7 @@ type radio interface {
 	ConnectWPAPSK(ifi *mdwifi.Interface, ssid, psk string) error
 	Disconnect(ifi *mdwifi.Interface) error
 	StationInfo(ifi *mdwifi.Interface) ([]*mdwifi.StationInfo, error)
+	SetRegulatoryRegion(region string, hint mdwifi.RegulatoryHint) error
 	Close() error
 }
 
@@ -32,13 +33,15 @@ type NL80211 struct {
 	// AuthFailures is how many failed associations with a secured network count as a
 	// refused key (the driver does not say more).
 	AuthFailures int
+	Country      string // regulatory domain set before scanning; "" leaves the kernel's
 	dial         func() (radio, error)
+	linkUp       func(name string) error
 }
 
 // NewNL80211 returns the backend with real timings.
 func NewNL80211(log *slog.Logger) *NL80211 {
 	return &NL80211{Log: log, AssociateTimeout: 15 * time.Second, PollInterval: 2 * time.Second, MinBackoff: time.Second,
-		MaxBackoff: 5 * time.Minute, AuthFailures: 3, dial: func() (radio, error) { return mdwifi.New() }}
+		MaxBackoff: 5 * time.Minute, AuthFailures: 3, dial: func() (radio, error) { return mdwifi.New() }, linkUp: linkUp}
 }
 
 // Name is "nl80211".
@@ -56,6 +59,11 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 		return fmt.Errorf("nl80211: %w", err)
 	}
 	defer r.Close()
+	if b.Country != "" {
+		if err := r.SetRegulatoryRegion(b.Country, mdwifi.RegulatoryHintUser); err != nil {
+			b.Log.Warn("regulatory domain not set", "country", b.Country, "err", err)
+		}
+	}
 	st := State{Backend: b.Name(), Interface: iface}
 	set := func(state, errText string) {
 		st.State, st.LastError = state, errText
@@ -74,6 +82,11 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 				break
 			}
 			continue
+		}
+		if b.linkUp != nil {
+			if err := b.linkUp(iface); err != nil {
+				set(StateError, err.Error())
+			}
 		}
 		set(StateScanning, st.LastError)
 		if err := r.Scan(ctx, ifi); err != nil && ctx.Err() == nil {
@@ -163,6 +176,27 @@ func (b *NL80211) connected(ctx context.Context, r radio, ifi *mdwifi.Interface,
 			return
 		}
 	}
+}
+
+// Scan lists the access points in range.
+func (b *NL80211) Scan(ctx context.Context, iface string) ([]BSS, error) {
+	r, err := b.dial()
+	if err != nil {
+		return nil, fmt.Errorf("nl80211: %w", err)
+	}
+	defer r.Close()
+	ifi, err := findInterface(r, iface)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Scan(ctx, ifi); err != nil {
+		return nil, fmt.Errorf("scan on %s: %w", iface, err)
+	}
+	aps, err := r.AccessPoints(ifi)
+	if err != nil {
+		return nil, fmt.Errorf("scan results on %s: %w", iface, err)
+	}
+	return bssOf(aps), nil
 }
 
 func findInterface(r radio, name string) (*mdwifi.Interface, error) {

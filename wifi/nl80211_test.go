@@ -80,7 +80,8 @@ func (f *fakeRadio) Disconnect(*mdwifi.Interface) error {
 func (f *fakeRadio) StationInfo(*mdwifi.Interface) ([]*mdwifi.StationInfo, error) {
 	return []*mdwifi.StationInfo{{Signal: -40}}, nil
 }
-func (f *fakeRadio) Close() error { return nil }
+func (f *fakeRadio) Close() error                                            { return nil }
+func (f *fakeRadio) SetRegulatoryRegion(string, mdwifi.RegulatoryHint) error { return nil }
 
 func testBackend(f *fakeRadio) *NL80211 {
 	return &NL80211{Log: slog.New(slog.DiscardHandler), AssociateTimeout: 50 * time.Millisecond, PollInterval: 10 * time.Millisecond,

@@ -81,7 +81,7 @@ func initMain(stderr io.Writer) int {
 	go boot.Watchdog(wdCtx, log, health.OK)
 
 	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health,
-		ManageNetwork: true, Subsystems: []supervisor.Subsystem{clk}})
+		ManageNetwork: true, Subsystems: []supervisor.Subsystem{clk}, Track: boot.Track, Untrack: boot.Untrack})
 	cancel()
 	switch {
 	case errors.Is(err, appliance.ErrPoweroff):

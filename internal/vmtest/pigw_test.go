@@ -416,3 +416,19 @@ func TestPigwClock(t *testing.T) {
 		t.Errorf("/sys/info %v", info)
 	}
 }
+
+// TestPigwWiredDHCP: eth0 gets its address from QEMU's built-in DHCP server, and the lease is
+// kept under /perm for the next boot.
+func TestPigwWiredDHCP(t *testing.T) {
+	perm, bootDisk := disks(t, "network:\n  interfaces:\n    - {name: eth0, dhcp: true}\n")
+	vm := bootPigw(t, perm, bootDisk)
+	lease, err := vm.WaitConsole(regexp.MustCompile(`msg="DHCP lease" link=eth0 address=10\.0\.2\.15/24 router=10\.0\.2\.2`), 60*time.Second)
+	if err != nil {
+		t.Fatalf("no lease: %v", err)
+	}
+	t.Logf("%s", strings.TrimSpace(lease))
+	s := session(t, vm, false)
+	if r := until(t, s, coap.NewRequest(coap.GET, "resource1"), 30*time.Second); r.Code != coap.Content {
+		t.Errorf("over the DHCP address: %s", r.Code)
+	}
+}
