@@ -2,9 +2,10 @@
 # fetch-kernel.sh DIR: prepares what internal/vmtest needs to boot QEMU guests.
 #
 # Installs the host tools when missing (qemu-system-x86_64, cpio, mkfs.ext4, mkfs.vfat,
-# mcopy, depmod, xz), then downloads the Debian amd64 kernel that linux-image-amd64 points to,
-# unpacks it into DIR/root, runs depmod, and writes DIR/kver and DIR/vmlinuz, and DIR/vmlinux:
-# the kernel decompressed, which QEMU boots through its PVH entry point about 3 s faster
+# mcopy, depmod, xz) and, through fetch-wifi-tools.sh, the WiFi lab's programs, then
+# downloads the Debian amd64 kernel that linux-image-amd64 points to, unpacks it into
+# DIR/root, runs depmod, and writes DIR/kver and DIR/vmlinuz, and DIR/vmlinux: the kernel
+# decompressed, which QEMU boots through its PVH entry point about 3 s faster
 # than the bzImage under TCG (no decompression in the guest).
 # Idempotent: when DIR is complete and the tools exist, it returns at once.
 # Needs root (apt-get install) unless everything is already present.
@@ -37,6 +38,9 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# The WiFi lab's programs (hostapd, dnsmasq, wpa_supplicant, iw, ip, busybox).
+bash "$(dirname "$0")/fetch-wifi-tools.sh"
 
 PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C

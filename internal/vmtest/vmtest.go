@@ -34,6 +34,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -57,6 +58,11 @@ type Options struct {
 	// directories are created. Content starting with "\x7fELF" or "#!" gets mode 0755,
 	// anything else 0644.
 	Files map[string][]byte
+	// Binaries are host programs (absolute paths, or bare names looked up in PATH, /usr/sbin,
+	// /sbin, /usr/bin and /bin) copied into the initramfs at the path they have on the host,
+	// with every shared library and the dynamic loader that ldd lists, so they run in the
+	// guest. Files of the same path win.
+	Binaries []string
 	// Modules are kernel module names ("virtio_blk"; '-' and '_' are the same) copied into
 	// /lib/modules/<kver>/ of the initramfs with their dependencies from modules.dep and
 	// their soft "pre:" dependencies from modules.softdep. Built-in modules are skipped.
@@ -180,6 +186,17 @@ func Start(t testing.TB, o Options) *VM {
 	}
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 60 * time.Second
+	}
+
+	if len(o.Binaries) > 0 {
+		bins, err := binaryFiles(o.Binaries)
+		if err != nil {
+			skipOrFatal(t, "vmtest: binaries: "+err.Error())
+		}
+		for p, b := range o.Files {
+			bins[path.Clean(p)] = b
+		}
+		o.Files = bins
 	}
 
 	dir := t.TempDir()
