@@ -71,6 +71,10 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	links := &linkStates{dhcp: map[string]string{}}
+	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
+		return err
+	}
 	var wm *wifi.Manager
 	if opts.ManageNetwork && cfg.Wifi.Enabled() {
 		if wm, err = newWifi(cfg.Wifi, srv, opts, log); err != nil {
@@ -91,7 +95,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 		defer close(done)
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
 		if opts.ManageNetwork {
-			subs = append(subs, network.NewStatic(networkConfig(cfg, opts.StateDir), log))
+			ncfg := networkConfig(cfg, opts.StateDir)
+			ncfg.OnDHCP = links.set
+			subs = append(subs, network.NewStatic(ncfg, log))
 			if wm != nil {
 				subs = append(subs, wm)
 			}

@@ -70,6 +70,10 @@ coap:
 	if strings.Contains(conf, "adminkey") || !strings.Contains(conf, "***") {
 		t.Errorf("config shows a key or masks nothing: %s", conf)
 	}
+	var links []map[string]any
+	if err := json.Unmarshal(get(plain, coap.GET, "sys/network").Payload, &links); err != nil || len(links) == 0 {
+		t.Errorf("/sys/network: %v %v", links, err)
+	}
 	var st map[string]any
 	_ = json.Unmarshal(get(plain, coap.GET, "sys/subsystems/coap").Payload, &st)
 	if st["state"] != "running" {

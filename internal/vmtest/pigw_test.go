@@ -431,4 +431,16 @@ func TestPigwWiredDHCP(t *testing.T) {
 	if r := until(t, s, coap.NewRequest(coap.GET, "resource1"), 30*time.Second); r.Code != coap.Content {
 		t.Errorf("over the DHCP address: %s", r.Code)
 	}
+	var r coap.Response
+	for range 50 { // the client says bound just after the lease is applied
+		r = until(t, s, coap.NewRequest(coap.GET, "sys/network"), 10*time.Second)
+		if strings.Contains(string(r.Payload), `"dhcp":"bound"`) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(string(r.Payload), `"name":"eth0"`) || !strings.Contains(string(r.Payload), `"10.0.2.15/24"`) ||
+		!strings.Contains(string(r.Payload), `"dhcp":"bound"`) {
+		t.Errorf("/sys/network: %s", r.Payload)
+	}
 }
