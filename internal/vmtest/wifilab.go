@@ -1,0 +1,225 @@
+package vmtest
+
+// The WiFi lab: a guest whose kernel has two mac80211_hwsim radios, one of them an access
+// point (hostapd and a DHCP server in the network namespace "ap"), the other left to the
+// program under test as its WiFi interface.
+//
+// WiFiLabOptions turns a test's Options into the lab's: testdata/apinit becomes /init and
+// runs first as PID 1; it loads the WiFi modules, moves wlan0's phy into the namespace "ap"
+// (wlan0 keeps its name there and gets 192.168.77.1/24), starts hostapd on it (channel 6,
+// 802.11g, WPA2-PSK/CCMP or open) and dnsmasq (or busybox udhcpd) handing out
+// 192.168.77.50-99, prints "apinit: ap ready ..." once hostapd says AP-ENABLED, and execs
+// the test's Init, packed as /pigw, which stays PID 1 and finds the other radio as wlan1
+// (WiFiLabStation) in the root namespace. The AP's programs log to the console prefixed
+// "ap: hostapd: ", "ap: dnsmasq: " or "ap: udhcpd: "; the supervisor that runs them (a child
+// of PID 1 after the exec) says "ap: ..." and carries out Lab's stop and restart schedule.
+//
+// The guest gets the host's hostapd, dnsmasq, wpa_supplicant, iw, ip and busybox, with
+// their libraries (Options.Binaries), at the paths they have on the host (/usr/sbin/...,
+// busybox in /usr/bin): the program under test may run wpa_supplicant itself.
+// fetch-wifi-tools.sh (run by fetch-kernel.sh, so by `make vm-kernel`) installs them.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// What the program under test sees of the lab.
+const (
+	// WiFiLabAPAddr is the access point's address, also its DHCP server and router.
+	WiFiLabAPAddr = "192.168.77.1"
+	// WiFiLabSubnet is the lab's WiFi network; DHCP leases come from .50 to .99.
+	WiFiLabSubnet = "192.168.77.0/24"
+	// WiFiLabStation is the station's interface in the root namespace, where /pigw runs,
+	// unless Lab.StationIface renames it.
+	WiFiLabStation = "wlan1"
+	// WiFiLabAPIface and WiFiLabNetns are the AP's interface and namespace: not visible to
+	// the program under test.
+	WiFiLabAPIface = "wlan0"
+	WiFiLabNetns   = "ap"
+	// WiFiLabDefaultSSID is the SSID when Lab.SSID is "".
+	WiFiLabDefaultSSID = "pigw-lab"
+	// WiFiLabChannel is the AP's channel (2437 MHz).
+	WiFiLabChannel = 6
+)
+
+// WiFiLabReady matches apinit's line once the AP is up, just before /pigw starts.
+var WiFiLabReady = regexp.MustCompile(`apinit: ap ready [^\n]*`)
+
+// WiFiLabModules are the kernel modules the lab loads, in this order (mac80211_hwsim with
+// radios=2). They are added to Options.Modules.
+var WiFiLabModules = []string{"ctr", "ccm", "gf128mul", "ghash-generic", "gcm", "cmac", "rfkill", "libarc4",
+	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim"}
+
+// WiFiLabBinaries are the host programs the lab packs into the guest (Options.Binaries).
+var WiFiLabBinaries = []string{"hostapd", "dnsmasq", "wpa_supplicant", "iw", "ip", "busybox"}
+
+// Lab describes the access point. The zero Lab is an open network "pigw-lab" with 2-minute
+// leases from dnsmasq that never goes away. Every duration is whole seconds or more.
+type Lab struct {
+	// SSID is the network's name (no spaces: it travels on the kernel command line);
+	// default WiFiLabDefaultSSID.
+	SSID string
+	// PSK is the WPA2-PSK (CCMP) passphrase, 8 to 63 characters without spaces; "" makes
+	// an open network.
+	PSK string
+	// Lease is the DHCP lease time; default 2m. dnsmasq gives no lease shorter than two
+	// minutes, so a shorter one makes the lab use busybox udhcpd.
+	Lease time.Duration
+	// DHCPServer is "dnsmasq" or "udhcpd"; default by Lease as above.
+	DHCPServer string
+	// APStop stops hostapd (SIGTERM: it deauthenticates its stations) that long after the
+	// AP was first ready; APRestart starts it again that long after it stopped.
+	APStop, APRestart time.Duration
+	// DHCPStop stops the DHCP server (its leases are forgotten) that long after the AP was
+	// first ready; DHCPRestart starts it again that long after it stopped.
+	DHCPStop, DHCPRestart time.Duration
+	// StationIface renames the station's interface (wlan1) before /pigw starts, e.g. to
+	// "wlan0" as on a Pi; default WiFiLabStation.
+	StationIface string
+}
+
+// Cmdline returns the kernel command line words apinit reads for the lab.
+func (l Lab) Cmdline() (string, error) {
+	var w []string
+	add := func(k, v string) {
+		if v != "" {
+			w = append(w, k+"="+v)
+		}
+	}
+	bad := func(s string) bool { return strings.ContainsAny(s, " \t\n\"") }
+	if bad(l.SSID) || len(l.SSID) > 32 {
+		return "", fmt.Errorf("Lab.SSID %q: at most 32 bytes without spaces or quotes", l.SSID)
+	}
+	if l.PSK != "" && (len(l.PSK) < 8 || len(l.PSK) > 63 || bad(l.PSK)) {
+		return "", fmt.Errorf("Lab.PSK: 8 to 63 characters without spaces or quotes")
+	}
+	if l.DHCPServer != "" && l.DHCPServer != "dnsmasq" && l.DHCPServer != "udhcpd" {
+		return "", fmt.Errorf("Lab.DHCPServer %q: want dnsmasq or udhcpd", l.DHCPServer)
+	}
+	if l.DHCPServer == "dnsmasq" && l.Lease != 0 && l.Lease < 2*time.Minute {
+		return "", fmt.Errorf("Lab.Lease %v: dnsmasq gives no lease shorter than 2m; use udhcpd", l.Lease)
+	}
+	if bad(l.StationIface) || strings.Contains(l.StationIface, "/") || len(l.StationIface) > 15 {
+		return "", fmt.Errorf("Lab.StationIface %q: not an interface name", l.StationIface)
+	}
+	dur := func(d time.Duration) string {
+		if d <= 0 {
+			return ""
+		}
+		if d%time.Second == 0 {
+			return strconv.Itoa(int(d / time.Second))
+		}
+		return d.String()
+	}
+	add("apssid", l.SSID)
+	add("appsk", l.PSK)
+	add("aplease", dur(l.Lease))
+	add("apdhcp", l.DHCPServer)
+	add("apstop", dur(l.APStop))
+	add("aprestart", dur(l.APRestart))
+	add("dhcpstop", dur(l.DHCPStop))
+	add("dhcprestart", dur(l.DHCPRestart))
+	add("apstaif", l.StationIface)
+	return strings.Join(w, " "), nil
+}
+
+// WiFiLabOptions returns base made into a WiFi lab guest: apinit as /init, base.Init packed
+// as /pigw (apinit execs it as PID 1 once the AP is ready), the lab's programs added to
+// Binaries, its modules to Modules and its knobs to Cmdline. It skips the test (fails it
+// under CI) when the host lacks QEMU, the kernel or the lab's programs.
+func WiFiLabOptions(t testing.TB, base Options, lab Lab) Options {
+	t.Helper()
+	requireKernel(t)
+	for _, b := range WiFiLabBinaries {
+		if _, err := findHostBinary(b); err != nil {
+			skipOrFatal(t, "WiFi lab: "+err.Error())
+		}
+	}
+	if base.Init == "" {
+		t.Fatal("vmtest: WiFiLabOptions: base.Init is empty")
+	}
+	words, err := lab.Cmdline()
+	if err != nil {
+		t.Fatalf("vmtest: WiFiLabOptions: %v", err)
+	}
+	prog, err := os.ReadFile(base.Init)
+	if err != nil {
+		t.Fatalf("vmtest: WiFiLabOptions: %v", err)
+	}
+
+	o := base
+	o.Init = GuestProgram(t, "./internal/vmtest/testdata/apinit")
+	o.Files = make(map[string][]byte, len(base.Files)+1)
+	for p, b := range base.Files {
+		o.Files[p] = b
+	}
+	o.Files["/pigw"] = prog
+	o.Binaries = append(append([]string(nil), base.Binaries...), WiFiLabBinaries...)
+	o.Modules = append(append([]string(nil), base.Modules...), WiFiLabModules...)
+	o.Cmdline = strings.TrimSpace(base.Cmdline + " " + words)
+	return o
+}
+
+var (
+	guestMu    sync.Mutex
+	guestProgs = map[string]*guestProg{}
+)
+
+type guestProg struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// GuestProgram builds the main package pkg (a path relative to the module root, such as
+// "./internal/vmtest/testdata/apinit") static for linux/amd64, once per test binary, and
+// returns the path of a copy in the test's temporary directory.
+func GuestProgram(t testing.TB, pkg string) string {
+	t.Helper()
+	guestMu.Lock()
+	g := guestProgs[pkg]
+	if g == nil {
+		g = &guestProg{}
+		guestProgs[pkg] = g
+	}
+	guestMu.Unlock()
+	g.once.Do(func() { g.data, g.err = buildGuestProgram(pkg) })
+	if g.err != nil {
+		t.Fatalf("vmtest: building %s: %v", pkg, g.err)
+	}
+	p := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	if err := os.WriteFile(p, g.data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func buildGuestProgram(pkg string) ([]byte, error) {
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOMOD: %v", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(mod)))
+	dir, err := os.MkdirTemp("", "vmtest-prog-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "prog")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return os.ReadFile(out)
+}
