@@ -29,6 +29,9 @@ func initMain(stderr io.Writer) int {
 	hopts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, hopts), slog.NewTextHandler(ring, hopts)))
 	start := time.Now()
+	if os.Getenv("PATH") == "" { // the kernel gives init none; wpa_supplicant is found through it
+		_ = os.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
 	cfg, layers, err := appliance.LoadLayers(configLayers...)

@@ -85,7 +85,14 @@ type Lab struct {
 	// StationIface renames the station's interface (wlan1) before /pigw starts, e.g. to
 	// "wlan0" as on a Pi; default WiFiLabStation.
 	StationIface string
+	// Probe, when set, is a CoAP path the lab GETs every 2 s from the AP namespace on the
+	// station's fixed DHCP address (WiFiLabStationAddr); each outcome is a console line
+	// "ap: probe 2.05 <payload>" or "ap: probe no answer".
+	Probe string
 }
+
+// WiFiLabStationAddr is the address the lab's DHCP server always gives the station.
+const WiFiLabStationAddr = "192.168.77.60"
 
 // Cmdline returns the kernel command line words apinit reads for the lab.
 func (l Lab) Cmdline() (string, error) {
@@ -129,6 +136,10 @@ func (l Lab) Cmdline() (string, error) {
 	add("dhcpstop", dur(l.DHCPStop))
 	add("dhcprestart", dur(l.DHCPRestart))
 	add("apstaif", l.StationIface)
+	if bad(l.Probe) {
+		return "", fmt.Errorf("Lab.Probe %q: a path without spaces or quotes", l.Probe)
+	}
+	add("approbe", l.Probe)
 	return strings.Join(w, " "), nil
 }
 
@@ -164,6 +175,9 @@ func WiFiLabOptions(t testing.TB, base Options, lab Lab) Options {
 	}
 	o.Files["/pigw"] = prog
 	o.Binaries = append(append([]string(nil), base.Binaries...), WiFiLabBinaries...)
+	if lab.Probe != "" {
+		o.Binaries = append(o.Binaries, "coap-client-notls")
+	}
 	o.Modules = append(append([]string(nil), base.Modules...), WiFiLabModules...)
 	o.Cmdline = strings.TrimSpace(base.Cmdline + " " + words)
 	return o

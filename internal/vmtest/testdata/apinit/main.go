@@ -129,6 +129,7 @@ func main() {
 // config is what the kernel command line asks for.
 type config struct {
 	ssid, psk, dhcp, staIf string
+	probe                  string // a CoAP path to GET from the AP namespace on the station's pinned address
 	lease                  time.Duration
 	apStop, apRestart      time.Duration
 	dhcpStop, dhcpRestart  time.Duration
@@ -157,7 +158,7 @@ func parseDuration(name string) (time.Duration, error) {
 }
 
 func readConfig() (*config, error) {
-	c := &config{ssid: os.Getenv("apssid"), psk: os.Getenv("appsk"), dhcp: os.Getenv("apdhcp"), staIf: os.Getenv("apstaif")}
+	c := &config{ssid: os.Getenv("apssid"), psk: os.Getenv("appsk"), dhcp: os.Getenv("apdhcp"), staIf: os.Getenv("apstaif"), probe: os.Getenv("approbe")}
 	if c.ssid == "" {
 		c.ssid = "pigw-lab"
 	}
@@ -301,11 +302,13 @@ func writeConfigs(c *config) error {
 	secs := int(c.lease / time.Second)
 	d := fmt.Sprintf("port=0\ninterface=%s\nbind-interfaces\nno-resolv\nno-hosts\n"+
 		"dhcp-range=192.168.77.50,192.168.77.99,255.255.255.0,%d\n"+
-		"dhcp-leasefile=%s/dnsmasq.leases\ndhcp-authoritative\nno-ping\nuser=root\ngroup=root\n",
+		"dhcp-leasefile=%s/dnsmasq.leases\ndhcp-authoritative\nno-ping\nuser=root\ngroup=root\n"+
+		"dhcp-host="+stationMAC+","+stationAddr+"\n",
 		apIface, secs, stateDir)
 	u := fmt.Sprintf("start 192.168.77.50\nend 192.168.77.99\ninterface %s\nmax_leases 50\n"+
 		"lease_file %s/udhcpd.leases\npidfile %s/udhcpd.pid\nmin_lease %d\n"+
-		"option subnet 255.255.255.0\noption router 192.168.77.1\noption lease %d\n",
+		"option subnet 255.255.255.0\noption router 192.168.77.1\noption lease %d\n"+
+		"static_lease "+stationMAC+" "+stationAddr+"\n",
 		apIface, stateDir, stateDir, secs, secs)
 	for name, data := range map[string]string{"hostapd.conf": h.String(), "dnsmasq.conf": d, "udhcpd.conf": u, "udhcpd.leases": ""} {
 		if err := os.WriteFile(filepath.Join(stateDir, name), []byte(data), 0o600); err != nil {
@@ -581,6 +584,9 @@ func supervise() {
 			}
 		}()
 	}
+	if c.probe != "" {
+		go probe(c.probe)
+	}
 	schedule(hostapd, c.apStop, c.apRestart, "apstop", "aprestart", nil)
 	schedule(dhcp, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", nil)
 	wg.Wait()
@@ -699,4 +705,40 @@ func (l *loader) load(name string) error {
 	}
 	l.order = append(l.order, name)
 	return nil
+}
+
+// The station's hwsim radio (the second) has this address, and the DHCP server gives it a
+// fixed lease, so the probe knows where the appliance is.
+const (
+	stationMAC  = "02:00:00:00:01:00"
+	stationAddr = "192.168.77.60"
+)
+
+// probe GETs coap://<station>/<path> from the AP namespace every 2 s, for at most 10 minutes,
+// and prints each outcome: "ap: probe 2.05 <payload>" or "ap: probe no answer".
+func probe(path string) {
+	for range 300 {
+		time.Sleep(2 * time.Second)
+		cmd := exec.Command(tool("coap-client-notls"), "-v", "6", "-B", "2", "-m", "get", "coap://"+stationAddr+"/"+path)
+		cmd.Env = toolEnv()
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := startInNetns(cmd); err != nil {
+			suplogf("probe: %v", err)
+			continue
+		}
+		_ = cmd.Wait()
+		result := "no answer"
+		for _, l := range strings.Split(out.String(), "\n") {
+			if i := strings.Index(l, " c:"); i >= 0 && strings.Contains(l, "t:ACK") {
+				code := strings.Fields(l[i+3:])[0]
+				payload := ""
+				if j := strings.Index(l, " :: "); j >= 0 {
+					payload = strings.Trim(l[j+4:], "'")
+				}
+				result = code + " " + payload
+			}
+		}
+		suplogf("probe %s", result)
+	}
 }
