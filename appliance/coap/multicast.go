@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
@@ -20,7 +21,8 @@ var (
 )
 
 // joinGroups joins the groups on every multicast interface, on each wildcard socket, and
-// looks again every few seconds so interfaces that come up later (WiFi) are joined too.
+// again whenever a link changes (and every few seconds), so interfaces that come up later
+// (WiFi) are joined too.
 func (s *Server) joinGroups(ctx context.Context) {
 	type joinKey struct {
 		ep    *endpoint
@@ -36,6 +38,14 @@ func (s *Server) joinGroups(ctx context.Context) {
 	}
 	t := time.NewTicker(rejoinInterval)
 	defer t.Stop()
+	// Link events wake the loop at once (WiFi up, a USB adapter plugged in); the ticker is
+	// there for when they cannot be followed.
+	links := make(chan netlink.LinkUpdate, 16)
+	done := make(chan struct{})
+	defer close(done)
+	if err := netlink.LinkSubscribe(links, done); err != nil {
+		s.log.Debug("link events for service discovery", "err", err)
+	}
 	for {
 		ifaces, err := net.Interfaces()
 		if err != nil {
@@ -68,6 +78,7 @@ func (s *Server) joinGroups(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-links:
 		}
 	}
 }

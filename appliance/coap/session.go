@@ -68,16 +68,24 @@ func dialSession(c *Client, remote netip.AddrPort, uriHost string, opts SessionO
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
 	}
-	udp, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(remote))
-	if err != nil {
-		return nil, err
-	}
-	var conn net.Conn = udp
+	var conn net.Conn
 	if opts.PSK != nil || opts.Identity != "" {
+		// DTLS keeps a connected socket: after an address change its handshake must be
+		// done again anyway, which a new session does.
+		udp, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(remote))
+		if err != nil {
+			return nil, err
+		}
 		if conn, err = dialDTLS(udp, remote, opts); err != nil {
 			udp.Close()
 			return nil, err
 		}
+	} else {
+		pc, err := listenPeer(remote)
+		if err != nil {
+			return nil, err
+		}
+		conn = pc
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{

@@ -443,4 +443,16 @@ func TestPigwWiredDHCP(t *testing.T) {
 		!strings.Contains(string(r.Payload), `"dhcp":"bound"`) {
 		t.Errorf("/sys/network: %s", r.Payload)
 	}
+	// IPv6 comes from the router advertisements of QEMU's user network (prefix fec0::/64),
+	// taken by the kernel's address autoconfiguration on the link pigw brought up.
+	for range 100 {
+		if r = until(t, s, coap.NewRequest(coap.GET, "sys/network"), 10*time.Second); strings.Contains(string(r.Payload), `"fec0::`) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(string(r.Payload), `"fec0::`) {
+		t.Errorf("no IPv6 address from router advertisements: %s", r.Payload)
+	}
+	t.Logf("/sys/network: %s", r.Payload)
 }
