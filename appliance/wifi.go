@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
@@ -30,15 +31,59 @@ func newWifi(cfg Wifi, srv *coap.Server, opts Options, log *slog.Logger) (*wifi.
 	if err != nil {
 		return nil, err
 	}
+	sc := &scanCache{m: m, log: log}
 	_, err = srv.AddResource("sys/wifi/scan", coap.WithAttribute("rt", "pigw.wifi.scan"), coap.WithHidden(),
-		coap.WithHandler(coap.GET, func(coap.Incoming) coap.Answer {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			bss, err := m.Scan(ctx)
-			if err != nil {
-				return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: []byte(fmt.Sprintf("scan: %v", err))}
-			}
-			return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(bss)}
-		}))
+		coap.WithHandler(coap.GET, sc.answer))
 	return m, err
+}
+
+// scanCache answers /sys/wifi/scan at once from the latest scan, and starts a new one in the
+// background when that is older than scanMaxAge: a scan takes seconds, and a handler must not
+// hold up the server's reader.
+type scanCache struct {
+	m   *wifi.Manager
+	log *slog.Logger
+
+	mu       sync.Mutex
+	bss      []wifi.BSS
+	at       time.Time
+	err      string
+	scanning bool
+}
+
+const scanMaxAge = 10 * time.Second
+
+func (c *scanCache) answer(coap.Incoming) coap.Answer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.at) > scanMaxAge && !c.scanning {
+		c.scanning = true
+		go c.refresh()
+	}
+	body := map[string]any{"scanning": c.scanning, "access_points": c.bss}
+	if !c.at.IsZero() {
+		body["age_seconds"] = int(time.Since(c.at).Seconds())
+	}
+	if c.err != "" {
+		body["error"] = c.err
+	}
+	return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(body)}
+}
+
+func (c *scanCache) refresh() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bss, err := c.m.Scan(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.scanning, c.at, c.err = false, time.Now(), ""
+	if err != nil {
+		c.err = fmt.Sprintf("scan: %v", err)
+		c.log.Warn("wifi scan", "err", err)
+		return
+	}
+	if bss == nil {
+		bss = []wifi.BSS{}
+	}
+	c.bss = bss
 }

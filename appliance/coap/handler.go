@@ -35,6 +35,8 @@ var (
 )
 
 // Handler answers the requests of one method on a resource, instead of the value semantics.
+// It runs on one of the server's reading goroutines, so it must answer at once; slow work
+// (a WiFi scan, say) belongs in a goroutine whose result a later request reads.
 type Handler func(Incoming) Answer
 
 // WithHandler makes fn answer method m on the resource (and enables m). Handlers are for

@@ -79,6 +79,19 @@ func TestPigwWiFiWPA2Supplicant(t *testing.T) {
 	vm := bootWiFi(t, fmt.Sprintf("wifi:\n  backend: wpa_supplicant\n  country: DE\n  networks:\n    - {ssid: pigw-lab, psk: %s}\n", labPSK),
 		Lab{SSID: "pigw-lab", PSK: labPSK})
 	joined(t, vm, "wpa_supplicant", "pigw-lab")
+	// The first GET starts a scan and answers at once; a later one has the results.
+	s := session(t, vm, false)
+	var r coap.Response
+	for range 30 {
+		r = until(t, s, coap.NewRequest(coap.GET, "sys/wifi/scan"), 10*time.Second)
+		if strings.Contains(string(r.Payload), `"ssid":"pigw-lab"`) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if r.Code != coap.Content || !strings.Contains(string(r.Payload), `"ssid":"pigw-lab"`) || !strings.Contains(string(r.Payload), `"security":"wpa2"`) {
+		t.Errorf("/sys/wifi/scan: %s %s", r.Code, r.Payload)
+	}
 }
 
 func TestPigwWiFiOpenNL80211(t *testing.T) {
