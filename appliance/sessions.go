@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/pigw/pigw/internal/wait"
 	"log/slog"
 	"net"
 	"strconv"
@@ -79,15 +80,15 @@ func (ss *sessions) runSession(ctx context.Context, sc Session) {
 		opts.PSK = []byte(sc.PSK)
 	}
 	var s *coap.Session
-	for wait := backoffMin; ; wait = min(2*wait, backoffMax) {
+	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
 		ss.setConn(sc.Name, "connecting")
 		var err error
 		if s, err = ss.client.NewSession(addr, opts); err == nil {
 			break
 		}
 		ss.setConn(sc.Name, err.Error())
-		ss.log.Warn("session cannot start", "session", sc.Name, "peer", sc.Peer, "err", err, "retry_in", wait)
-		if !sleep(ctx, wait) {
+		ss.log.Warn("session cannot start", "session", sc.Name, "peer", sc.Peer, "err", err, "retry_in", backoff)
+		if !wait.Sleep(ctx, backoff) {
 			return
 		}
 	}
@@ -124,16 +125,16 @@ func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session str
 			return
 		}
 		ss.record(session, rq, r, err)
-		wait := every
+		next := every
 		if err != nil { // no answer: back off; a periodic request also keeps its interval
-			wait, failWait = max(failWait, every), min(2*failWait, backoffMax)
+			next, failWait = max(failWait, every), min(2*failWait, backoffMax)
 		} else {
 			failWait = backoffMin
 			if every == 0 {
 				return
 			}
 		}
-		if !sleep(ctx, wait) {
+		if !wait.Sleep(ctx, next) {
 			return
 		}
 	}
@@ -219,16 +220,4 @@ func mustMethod(name string) coap.Method {
 		return coap.GET // validated before; not reached
 	}
 	return m
-}
-
-// sleep waits d, or returns false when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pigw/pigw/internal/wait"
 	"log/slog"
 	"time"
 
@@ -73,12 +74,12 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 		report(st)
 	}
 	failures := map[string]int{}
-	wait := b.MinBackoff
+	backoff := b.MinBackoff
 	for ctx.Err() == nil {
 		ifi, err := findInterface(r, iface)
 		if err != nil {
 			set(StateNoInterface, err.Error())
-			if !sleep(ctx, b.PollInterval) {
+			if !wait.Sleep(ctx, b.PollInterval) {
 				break
 			}
 			continue
@@ -101,7 +102,7 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 		if !ok {
 			set(StateNotInRange, fmt.Sprintf("none of the %d configured networks is in range", len(nets)))
 			if allRefused(failures, nets, b.AuthFailures) {
-				set(StateAuthFailed, fmt.Sprintf("every network refused the key %d times; wrong key? retrying in %s", b.AuthFailures, wait))
+				set(StateAuthFailed, fmt.Sprintf("every network refused the key %d times; wrong key? retrying in %s", b.AuthFailures, backoff))
 				clear(failures) // try again after the back-off, slowly
 			}
 		} else if err := b.join(ctx, r, ifi, n); err != nil {
@@ -116,7 +117,7 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 				return fmt.Errorf("%s: the driver cannot do the WPA2 handshake itself: use the wpa_supplicant backend", n.SSID)
 			}
 		} else {
-			failures, wait = map[string]int{}, b.MinBackoff
+			failures, backoff = map[string]int{}, b.MinBackoff
 			st.SSID = n.SSID
 			b.connected(ctx, r, ifi, &st, report)
 			if ctx.Err() == nil {
@@ -124,10 +125,10 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 			}
 			continue
 		}
-		if !sleep(ctx, wait) {
+		if !wait.Sleep(ctx, backoff) {
 			break
 		}
-		wait = min(2*wait, b.MaxBackoff)
+		backoff = min(2*backoff, b.MaxBackoff)
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func (b *NL80211) join(ctx context.Context, r radio, ifi *mdwifi.Interface, n Ne
 		if bss, err := r.BSS(ifi); err == nil && bss.Status == mdwifi.BSSStatusAssociated && bss.SSID == n.SSID {
 			return nil
 		}
-		if !sleep(ctx, b.PollInterval/8) {
+		if !wait.Sleep(ctx, b.PollInterval/8) {
 			return ctx.Err()
 		}
 	}
@@ -171,7 +172,7 @@ func (b *NL80211) connected(ctx context.Context, r radio, ifi *mdwifi.Interface,
 			*st = now
 			report(now)
 		}
-		if !sleep(ctx, b.PollInterval) {
+		if !wait.Sleep(ctx, b.PollInterval) {
 			_ = r.Disconnect(ifi)
 			return
 		}
@@ -234,16 +235,4 @@ func abs(v int) int {
 		return -v
 	}
 	return v
-}
-
-// sleep waits d, or returns false when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pigw/pigw/internal/wait"
 	"io"
 	"log/slog"
 	"net"
@@ -55,7 +56,7 @@ func (s *Supplicant) Run(ctx context.Context, iface string, nets []Network, repo
 			break
 		}
 		set(StateNoInterface, "no interface "+iface+" (driver or firmware not loaded yet)")
-		if !sleep(ctx, 2*time.Second) {
+		if !wait.Sleep(ctx, 2*time.Second) {
 			return nil
 		}
 	}
@@ -189,7 +190,7 @@ func (s *Supplicant) dial(ctx context.Context, iface string, exited <-chan error
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("wpa_supplicant's control socket for %s: %w", iface, err)
 		}
-		if !sleep(ctx, 100*time.Millisecond) {
+		if !wait.Sleep(ctx, 100*time.Millisecond) {
 			return nil, ctx.Err()
 		}
 	}
@@ -228,7 +229,7 @@ func (s *Supplicant) Scan(ctx context.Context, _ string) ([]BSS, error) {
 		return nil, errors.New("wpa_supplicant is not running")
 	}
 	_, _ = c.Request(ctx, "SCAN") // FAIL-BUSY while connecting: the last results still serve
-	if !sleep(ctx, 3*time.Second) {
+	if !wait.Sleep(ctx, 3*time.Second) {
 		return nil, ctx.Err()
 	}
 	res, err := c.ScanResults(ctx)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pigw/pigw/internal/wait"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -24,11 +25,11 @@ func (s *Static) dhcpLink(ctx context.Context, ifc Interface) {
 	if l, err := s.loadLease(ifc.Name); err == nil {
 		prev = &l
 	}
-	wait := time.Second
+	backoff := time.Second
 	for ctx.Err() == nil {
 		if _, err := s.h.LinkByName(ifc.Name); err != nil {
 			s.setDHCP(ifc.Name, "no-link")
-			if !sleep(ctx, 2*time.Second) {
+			if !wait.Sleep(ctx, 2*time.Second) {
 				return
 			}
 			continue
@@ -43,7 +44,7 @@ func (s *Static) dhcpLink(ctx context.Context, ifc Interface) {
 			start := time.Now()
 			err = c.Run(ctx)
 			if time.Since(start) > time.Minute {
-				wait = time.Second
+				backoff = time.Second
 			}
 			if l, ok := c.Lease(); ok {
 				prev = &l
@@ -52,11 +53,11 @@ func (s *Static) dhcpLink(ctx context.Context, ifc Interface) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.Warn("DHCP client stopped; starting again", "link", ifc.Name, "err", err, "in", wait)
-		if !sleep(ctx, wait) {
+		s.log.Warn("DHCP client stopped; starting again", "link", ifc.Name, "err", err, "in", backoff)
+		if !wait.Sleep(ctx, backoff) {
 			return
 		}
-		wait = min(2*wait, time.Minute)
+		backoff = min(2*backoff, time.Minute)
 	}
 }
 
