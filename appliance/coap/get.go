@@ -18,10 +18,22 @@ type representation struct {
 	etag      uint16
 }
 
-func (r *Resource) representation() (representation, bool) {
+func (r *Resource) representation() (representation, bool) { return r.representationFor(NoMediaType) }
+
+// representationFor picks, of a resource with several representations, the one in the
+// accepted format (the first when accept is NoMediaType or none matches, which GET then
+// answers with 4.06).
+func (r *Resource) representationFor(accept MediaType) (representation, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return representation{value: r.value, mediaType: r.mediaType, maxAge: r.maxAge, etagOn: r.etagOn, etag: r.etag}, !r.removed
+	p := representation{value: r.value, mediaType: r.mediaType, maxAge: r.maxAge, etagOn: r.etagOn, etag: r.etag}
+	for _, a := range r.alts {
+		if a.MediaType == accept {
+			p.value, p.mediaType = a.Value, a.MediaType
+			break
+		}
+	}
+	return p, !r.removed
 }
 
 // blockRequest is what a request's Block2 option asks for.
@@ -125,7 +137,7 @@ func (w *worker) get(rq *request, r *Resource, rep *reply) {
 		return
 	}
 	accept, hasAccept := acceptOf(rq.msg)
-	p, ok := r.representation()
+	p, ok := r.representationFor(accept)
 	if !ok {
 		rep.fail(codes.NotFound, "")
 		return
@@ -136,7 +148,7 @@ func (w *worker) get(rq *request, r *Resource, rep *reply) {
 	}
 	seq, observing := w.observe(rq, r, br, accept, hasAccept)
 	if observing {
-		p, _ = r.representation() // registered first, so no change falls between
+		p, _ = r.representationFor(accept) // registered first, so no change falls between
 	}
 	if p.etagMatches(rq.msg) {
 		rep.code = codes.Valid

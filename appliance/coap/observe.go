@@ -153,11 +153,11 @@ func (n *notifier) changed(r *Resource) {
 	}
 	r.obs.last = now
 	r.obs.seq = (r.obs.seq + 1) & 0xffffff
-	p, live := r.representation()
-	if !live {
+	if _, live := r.representation(); !live {
 		return
 	}
 	for _, o := range r.obs.m {
+		p, _ := r.representationFor(o.accept)
 		rep := newReply()
 		if o.accept != NoMediaType && p.mediaType != NoMediaType && o.accept != p.mediaType {
 			rep.fail(codes.NotAcceptable, "")

@@ -42,6 +42,7 @@ type Resource struct {
 	dynamic   bool
 	removed   bool
 	handlers  map[Method]Handler // fixed once the resource is added
+	alts      []Representation   // the value in several formats; alts[0] is value and mediaType
 	hidden    bool               // listed in /.well-known/core only when a query asks
 
 	obs observerSet
@@ -122,12 +123,49 @@ func (r *Resource) SetValue(v []byte) error {
 		r.mu.Unlock()
 		return fmt.Errorf("set %s: resource was removed", r.uri)
 	}
-	r.value = slices.Clone(v)
+	r.value, r.alts = slices.Clone(v), nil
 	r.bumpETagLocked()
 	err := r.persistIfDynamicLocked()
 	r.mu.Unlock()
 	r.changed()
 	return err
+}
+
+// Representation is the value in one content format.
+type Representation struct {
+	MediaType MediaType
+	Value     []byte
+}
+
+// SetRepresentations replaces the value with the same data in several formats (a sensor
+// reading as text, JSON and SenML): a GET gets the one its Accept names (the first without
+// Accept, 4.06 when none matches), and each observer the one it registered for. The ETag, when
+// on, moves once for the change.
+func (r *Resource) SetRepresentations(reps []Representation) error {
+	if len(reps) == 0 {
+		return fmt.Errorf("set %s: no representation", r.uri)
+	}
+	max := r.srv.cfg.Limits.MaxValueSize
+	alts := make([]Representation, len(reps))
+	for i, rep := range reps {
+		if len(rep.Value) > max {
+			return fmt.Errorf("set %s: %s representation of %d bytes exceeds the limit of %d bytes", r.uri, rep.MediaType, len(rep.Value), max)
+		}
+		if !rep.MediaType.Valid() || rep.MediaType == NoMediaType {
+			return fmt.Errorf("set %s: representation %d needs a media type", r.uri, i)
+		}
+		alts[i] = Representation{MediaType: rep.MediaType, Value: slices.Clone(rep.Value)}
+	}
+	r.mu.Lock()
+	if r.removed {
+		r.mu.Unlock()
+		return fmt.Errorf("set %s: resource was removed", r.uri)
+	}
+	r.alts, r.value, r.mediaType = alts, alts[0].Value, alts[0].MediaType
+	r.bumpETagLocked()
+	r.mu.Unlock()
+	r.changed()
+	return nil
 }
 
 // AddAttribute adds a link attribute served in /.well-known/core.

@@ -65,7 +65,15 @@ func (r *Resource) linkAttributes() []Attribute {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	attrs := append([]Attribute(nil), r.attrs...)
-	if r.mediaType != NoMediaType && !hasAttr(attrs, "ct") {
+	switch {
+	case hasAttr(attrs, "ct"):
+	case len(r.alts) > 0: // every format it can be asked for: ct="0 50 112"
+		cts := make([]string, len(r.alts))
+		for i, a := range r.alts {
+			cts[i] = strconv.Itoa(int(a.MediaType))
+		}
+		attrs = append(attrs, Attribute{Name: "ct", Value: strings.Join(cts, " ")})
+	case r.mediaType != NoMediaType:
 		attrs = append(attrs, Attribute{Name: "ct", Value: strconv.Itoa(int(r.mediaType))})
 	}
 	if r.methods&GET != 0 && !hasAttr(attrs, "obs") {

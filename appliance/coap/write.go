@@ -104,10 +104,11 @@ func (w *worker) writeBody(rq *request, r *Resource, body []byte, rep *reply) {
 		return
 	}
 	oldValue, oldMT, oldETag := r.value, r.mediaType, r.etag
-	r.value, r.mediaType = slices.Clone(body), mt
+	oldAlts := r.alts
+	r.value, r.mediaType, r.alts = slices.Clone(body), mt, nil
 	r.bumpETagLocked()
 	if err := w.srv.store(r.snapshotLocked()); err != nil {
-		r.value, r.mediaType, r.etag = oldValue, oldMT, oldETag
+		r.value, r.mediaType, r.etag, r.alts = oldValue, oldMT, oldETag, oldAlts
 		r.mu.Unlock()
 		w.srv.log.Error("write not stored", "uri", r.uri, "err", err)
 		rep.fail(codes.InternalServerError, "could not store the value")

@@ -1,0 +1,71 @@
+package coap
+
+import (
+	"testing"
+
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+)
+
+// A reading served in several formats: GET picks by Accept, observers get theirs.
+func TestRepresentations(t *testing.T) {
+	s, addr := newTestServer(t, Config{})
+	r, _ := s.AddResource("sensors/room", WithMethods(GET))
+	reps := func(v string) []Representation {
+		return []Representation{
+			{TextPlain, []byte(v + " Cel")},
+			{AppJSON, []byte(`{"temperature":` + v + `}`)},
+			{AppSenMLCBOR, []byte{0x81, 0xa1, 0x02, 0x18, 0x17}},
+		}
+	}
+	if err := r.SetRepresentations(reps("23")); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	for _, tt := range []struct {
+		accept  int
+		code    codes.Code
+		cf      uint32
+		payload string
+	}{
+		{-1, codes.Content, 0, "23 Cel"},
+		{0, codes.Content, 0, "23 Cel"},
+		{50, codes.Content, 50, `{"temperature":23}`},
+		{112, codes.Content, 112, "\x81\xa1\x02\x18\x17"},
+		{41, codes.NotAcceptable, 0, ""},
+	} {
+		var opts []opt
+		if tt.accept >= 0 {
+			opts = append(opts, uintOpt(message.Accept, uint32(tt.accept)))
+		}
+		m := c.do(codes.GET, "sensors/room", "", opts...)
+		if m.Code != tt.code {
+			t.Errorf("Accept %d: %v", tt.accept, m.Code)
+			continue
+		}
+		if cf, _ := optUint(m, message.ContentFormat); tt.code == codes.Content && (cf != tt.cf || string(m.Payload) != tt.payload) {
+			t.Errorf("Accept %d: ct %d %q", tt.accept, cf, m.Payload)
+		}
+	}
+	if got := s.LinkFormat(); got != `</sensors/room>;ct="0 50 112";obs` {
+		t.Errorf("link format %s", got)
+	}
+	// An observer that asked for JSON gets JSON notifications.
+	jc := dial(t, addr)
+	jc.do(codes.GET, "sensors/room", "", opt{message.Observe, nil}, uintOpt(message.Accept, 50))
+	_ = r.SetRepresentations(reps("24"))
+	if n := jc.notification(t); string(n.Payload) != `{"temperature":24}` {
+		t.Errorf("JSON observer got %q", n.Payload)
+	}
+	// A plain SetValue goes back to one representation, in the first's media type.
+	_ = r.SetValue([]byte("x"))
+	if m := c.do(codes.GET, "sensors/room", "", uintOpt(message.Accept, 50)); m.Code != codes.NotAcceptable {
+		t.Errorf("after SetValue, Accept JSON: %v %q", m.Code, m.Payload)
+	}
+	if m := c.do(codes.GET, "sensors/room", ""); m.Code != codes.Content || string(m.Payload) != "x" {
+		t.Errorf("after SetValue: %v %q", m.Code, m.Payload)
+	}
+	if err := r.SetRepresentations(nil); err == nil {
+		t.Error("no representations accepted")
+	}
+}
