@@ -16,6 +16,7 @@ type representation struct {
 	maxAge    int
 	etagOn    bool
 	etag      uint16
+	failure   string
 }
 
 func (r *Resource) representation() (representation, bool) { return r.representationFor(NoMediaType) }
@@ -26,7 +27,7 @@ func (r *Resource) representation() (representation, bool) { return r.representa
 func (r *Resource) representationFor(accept MediaType) (representation, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	p := representation{value: r.value, mediaType: r.mediaType, maxAge: r.maxAge, etagOn: r.etagOn, etag: r.etag}
+	p := representation{value: r.value, mediaType: r.mediaType, maxAge: r.maxAge, etagOn: r.etagOn, etag: r.etag, failure: r.failure}
 	for _, a := range r.alts {
 		if a.MediaType == accept {
 			p.value, p.mediaType = a.Value, a.MediaType
@@ -140,6 +141,10 @@ func (w *worker) get(rq *request, r *Resource, rep *reply) {
 	p, ok := r.representationFor(accept)
 	if !ok {
 		rep.fail(codes.NotFound, "")
+		return
+	}
+	if p.failure != "" {
+		rep.fail(codes.ServiceUnavailable, p.failure)
 		return
 	}
 	if hasAccept && p.mediaType != NoMediaType && accept != p.mediaType {

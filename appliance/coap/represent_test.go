@@ -69,3 +69,24 @@ func TestRepresentations(t *testing.T) {
 		t.Error("no representations accepted")
 	}
 }
+
+// A failing sensor: GET gets 5.03 with the diagnostic, observers stay registered and get the
+// next good value.
+func TestFailure(t *testing.T) {
+	s, addr := newTestServer(t, Config{})
+	r, _ := s.AddResource("sensors/cellar", WithMethods(GET), WithValue([]byte("12 Cel")), WithMediaType(TextPlain))
+	obs := dial(t, addr)
+	obs.do(codes.GET, "sensors/cellar", "", opt{message.Observe, nil})
+	r.SetFailure("ds18b20 28-0316a2794dff: CRC NO; last good value 42 s ago")
+	m := dial(t, addr).do(codes.GET, "sensors/cellar", "")
+	if m.Code != codes.ServiceUnavailable || string(m.Payload) != "ds18b20 28-0316a2794dff: CRC NO; last good value 42 s ago" {
+		t.Errorf("failing: %v %q", m.Code, m.Payload)
+	}
+	_ = r.SetValue([]byte("13 Cel"))
+	if n := obs.notification(t); n.Code != codes.Content || string(n.Payload) != "13 Cel" {
+		t.Errorf("after recovery the observer got %v %q", n.Code, n.Payload)
+	}
+	if s.notify.observers() != 1 {
+		t.Error("observer dropped by the failure")
+	}
+}

@@ -43,6 +43,7 @@ type Resource struct {
 	removed   bool
 	handlers  map[Method]Handler // fixed once the resource is added
 	alts      []Representation   // the value in several formats; alts[0] is value and mediaType
+	failure   string             // while set, GET answers 5.03 with it (a sensor that cannot be read)
 	hidden    bool               // listed in /.well-known/core only when a query asks
 
 	obs observerSet
@@ -123,7 +124,7 @@ func (r *Resource) SetValue(v []byte) error {
 		r.mu.Unlock()
 		return fmt.Errorf("set %s: resource was removed", r.uri)
 	}
-	r.value, r.alts = slices.Clone(v), nil
+	r.value, r.alts, r.failure = slices.Clone(v), nil, ""
 	r.bumpETagLocked()
 	err := r.persistIfDynamicLocked()
 	r.mu.Unlock()
@@ -161,11 +162,20 @@ func (r *Resource) SetRepresentations(reps []Representation) error {
 		r.mu.Unlock()
 		return fmt.Errorf("set %s: resource was removed", r.uri)
 	}
-	r.alts, r.value, r.mediaType = alts, alts[0].Value, alts[0].MediaType
+	r.alts, r.value, r.mediaType, r.failure = alts, alts[0].Value, alts[0].MediaType, ""
 	r.bumpETagLocked()
 	r.mu.Unlock()
 	r.changed()
 	return nil
+}
+
+// SetFailure makes GET answer 5.03 Service Unavailable with diag as its diagnostic payload,
+// until the next SetValue or SetRepresentations. Observers keep their registration and get
+// nothing meanwhile (an error notification would end their observation, RFC 7641 §3.2).
+func (r *Resource) SetFailure(diag string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failure = diag
 }
 
 // AddAttribute adds a link attribute served in /.well-known/core.
