@@ -25,6 +25,12 @@ type Config struct {
 	Wifi Wifi `yaml:"wifi"`
 	// Time is where the clock comes from (a Pi has no battery clock).
 	Time Time `yaml:"time"`
+	// Sensors are the sensors wired to the Pi, each served as
+	// /sensors/<name>, in the order written in the file. Default: none.
+	Sensors []Sensor `yaml:"sensors"`
+	// GPIO are the GPIO pins used as inputs or outputs, each served as
+	// /gpio/<name>, in the order written in the file. Default: none.
+	GPIO []GPIO `yaml:"gpio"`
 }
 
 // Time is where the appliance gets its time from.

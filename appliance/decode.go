@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // decoder fills a Config from the YAML syntax tree, collecting every problem
@@ -323,6 +325,42 @@ func (d *decoder) route(n ast.Node, path string, r *Route) {
 	)
 }
 
+func (d *decoder) sensor(n ast.Node, path string, s *Sensor) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least name: and kind:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"name", d.str(&s.Name)},
+		field{"kind", d.str(&s.Kind)},
+		field{"bus", d.optInteger(&s.Bus)},
+		field{"address", d.i2cAddress(&s.Address)},
+		field{"path", d.str(&s.Path)},
+		field{"id", d.str(&s.ID)},
+		field{"interval", d.unmarshal(&s.Interval)},
+		field{"threshold", d.number(&s.Threshold)},
+		field{"options", d.options(&s.Options)},
+	)
+}
+
+func (d *decoder) gpio(n ast.Node, path string, g *GPIO) {
+	if isNull(n) {
+		d.fail(n, path, "expected a mapping with at least name:, pin: and direction:, found nothing")
+		return
+	}
+	d.mapping(n, path,
+		field{"name", d.str(&g.Name)},
+		field{"pin", d.str(&g.Pin)},
+		field{"direction", d.str(&g.Direction)},
+		field{"pull", d.str(&g.Pull)},
+		field{"edge", d.str(&g.Edge)},
+		field{"debounce", d.unmarshal(&g.Debounce)},
+		field{"initial", d.optInteger(&g.Initial)},
+		field{"restart", d.str(&g.Restart)},
+		field{"invert", d.boolean(&g.Invert)},
+	)
+}
+
 func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		b, ok := n.(*ast.BoolNode)
@@ -354,6 +392,125 @@ func (d *decoder) integer(dst *int) func(ast.Node, string) {
 			return
 		}
 		*dst = int(i)
+	}
+}
+
+func (d *decoder) optInteger(dst **int) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		i, err := integer(n, math.MinInt, math.MaxInt)
+		if err != nil {
+			d.report(n, path, err)
+			return
+		}
+		v := int(i)
+		*dst = &v
+	}
+}
+
+// i2cAddress decodes an I2C address: an integer, in hex (0x76) or decimal,
+// or a string of the same ("0x76"). Its range is a rule of Validate.
+func (d *decoder) i2cAddress(dst **int) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		var a int64
+		switch v := n.(type) {
+		case *ast.IntegerNode:
+			i, err := integer(v, math.MinInt, math.MaxInt)
+			if err != nil {
+				d.report(n, path, err)
+				return
+			}
+			a = i
+		case *ast.StringNode:
+			s, base := v.Value, 10
+			if digits, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+				s, base = digits, 16
+			}
+			i, err := strconv.ParseInt(s, base, 32)
+			if err != nil || !isDigits(s, base) {
+				d.fail(n, path, fmt.Sprintf("%q is not an I2C address (write it in hex, such as 0x76, or in decimal)", v.Value))
+				return
+			}
+			a = i
+		default:
+			d.fail(n, path, mismatch(n, "an I2C address (write it in hex, such as 0x76, or in decimal)"))
+			return
+		}
+		v := int(a)
+		*dst = &v
+	}
+}
+
+// isDigits reports whether s is all digits of base 10 or 16, with no sign.
+func isDigits(s string, base int) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !('0' <= r && r <= '9' || base == 16 && ('a' <= r && r <= 'f' || 'A' <= r && r <= 'F'))
+	})
+}
+
+// number decodes a number, integer or not. A plain (unquoted) scalar that
+// YAML takes for a string but Go for a number, such as 1e-3, is a number
+// too. That it is finite is a rule of Validate.
+func (d *decoder) number(dst **float64) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		var f float64
+		switch v := n.(type) {
+		case *ast.IntegerNode:
+			switch x := v.Value.(type) {
+			case int64:
+				f = float64(x)
+			case uint64:
+				f = float64(x)
+			}
+		case *ast.FloatNode:
+			f = v.Value
+		case *ast.InfinityNode:
+			f = v.Value
+		case *ast.NanNode:
+			f = math.NaN()
+		case *ast.StringNode:
+			x, err := strconv.ParseFloat(v.Value, 64)
+			if err != nil || v.GetToken().Type != token.StringType {
+				d.fail(n, path, mismatch(n, "a number"))
+				return
+			}
+			f = x
+		default:
+			d.fail(n, path, mismatch(n, "a number"))
+			return
+		}
+		*dst = &f
+	}
+}
+
+// options decodes a mapping of names to scalar values, each taken as its
+// text.
+func (d *decoder) options(dst *map[string]string) func(ast.Node, string) {
+	return func(n ast.Node, path string) {
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			d.fail(n, path, "expected a mapping of names to values, such as {resolution: 11}, found "+describe(n))
+			return
+		}
+		*dst = map[string]string{}
+		for _, mv := range m.Values {
+			name, err := keyText(mv.Key)
+			if err != nil {
+				d.report(mv.Key, path, err)
+				continue
+			}
+			p := childPath(path, name)
+			v, err := unwrap(mv.Value)
+			if err != nil {
+				d.report(mv.Value, p, err)
+				continue
+			}
+			text, ok := scalarText(v)
+			if !ok {
+				d.fail(v, p, mismatch(v, "a text, number or boolean"))
+				continue
+			}
+			(*dst)[name] = text
+		}
 	}
 }
 

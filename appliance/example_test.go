@@ -166,6 +166,61 @@ wifi:
 	// pigw.yaml:6:14: wifi.networks[2].ssid: "home" is already used by wifi.networks[0] (line 4)
 }
 
+// Sensors and GPIO pins: a BME280 on I2C, a DS18B20 on 1-Wire, a push
+// button and an LED, served as /sensors/<name> and /gpio/<name>.
+func ExampleParse_sensors() {
+	c, err := appliance.Parse("pigw.yaml", []byte(`sensors:
+  - {name: room, kind: bme280}
+  - {name: outside, kind: ds18b20, id: 28-0316a2794dff, interval: 1m, threshold: 0.5}
+gpio:
+  - {name: button, pin: BCM17, direction: in, pull: up, invert: true}
+  - {name: led, pin: GPIO27, direction: out, restart: last}
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range c.Sensors {
+		fmt.Printf("/sensors/%s: %s", s.Name, s.Kind)
+		if s.Bus != nil {
+			fmt.Printf(" on /dev/i2c-%d at %#x", *s.Bus, *s.Address)
+		}
+		if s.ID != "" {
+			fmt.Printf(" %s", s.ID)
+		}
+		fmt.Printf(", every %v, threshold %v\n", s.Interval, *s.Threshold)
+	}
+	for _, g := range c.GPIO {
+		fmt.Printf("/gpio/%s: %s (%d) %s", g.Name, g.Pin, g.Number(), g.Direction)
+		if g.Input() {
+			fmt.Printf(", pull %s, edge %s, invert %t\n", g.Pull, g.Edge, g.Invert)
+		} else {
+			fmt.Printf(", initial %d, restart %s\n", *g.Initial, g.Restart)
+		}
+	}
+
+	_, err = appliance.Parse("pigw.yaml", []byte(`sensors:
+  - {name: room, kind: bme280}
+  - {name: hall, kind: bmp280}
+  - {name: outside, kind: ds18b20, address: 0x28}
+  - {name: box, kind: bme680}
+gpio:
+  - {name: button, pin: GPIO17, direction: in}
+  - {name: led, pin: BCM17, direction: out, pull: up}
+`))
+	fmt.Println(err)
+	// Output:
+	// /sensors/room: bme280 on /dev/i2c-1 at 0x76, every 10s, threshold 0
+	// /sensors/outside: ds18b20 28-0316a2794dff, every 1m0s, threshold 0.5
+	// /gpio/button: GPIO17 (17) in, pull up, edge both, invert true
+	// /gpio/led: GPIO27 (27) out, initial 0, restart last
+	// pigw.yaml:3:5: sensors[1].address: bus 1, address 0x76 (bmp280's default) is already used by sensors[0] (line 2)
+	// pigw.yaml:4:5: sensors[2].id: missing (ds18b20 is on 1-wire: give the device's id, such as 28-0316a2794dff, or its path)
+	// pigw.yaml:4:45: sensors[2].address: ds18b20 is on 1-wire: address does not apply (it takes path or id)
+	// pigw.yaml:5:23: sensors[3].kind: "bme680" is not a known kind (known: bh1750, bme280, bmp280, ds18b20, lm75, sht3x, sht4x, simulated, soc, tmp102)
+	// pigw.yaml:8:22: gpio[1].pin: "BCM17" (GPIO17) is already used by gpio[0] (line 7)
+	// pigw.yaml:8:51: gpio[1].pull: direction is out: pull does not apply (it is for inputs)
+}
+
 // The layers of the appliance's configuration: the built-in default, a file
 // baked into the image and one on the boot partition, which wins.
 func ExampleLoadLayers() {

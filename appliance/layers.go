@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,9 +176,10 @@ func (c *Config) Redacted() ([]byte, error) {
 }
 
 // redacted returns v as a value to marshal as YAML: a struct as a mapping of
-// its exported fields by their yaml names, in order; a Secret as "***"; the
-// types that pigw.yaml writes in a form of their own (keys, attributes, media
-// types, durations) in that form; nil pointers and slices as null.
+// its exported fields by their yaml names, in order; a map (of string keys)
+// as a mapping sorted by key; a Secret as "***"; the types that pigw.yaml
+// writes in a form of their own (keys, attributes, media types, durations)
+// in that form; nil pointers, slices and maps as null.
 func redacted(v reflect.Value) any {
 	switch x := v.Interface().(type) {
 	case Secret:
@@ -224,6 +226,17 @@ func redacted(v reflect.Value) any {
 			s[i] = redacted(v.Index(i))
 		}
 		return s
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		m := yaml.MapSlice{}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			m = append(m, yaml.MapItem{Key: k.Interface(), Value: redacted(v.MapIndex(k))})
+		}
+		return m
 	case reflect.Struct:
 		m := yaml.MapSlice{}
 		for i := range v.NumField() {

@@ -86,6 +86,8 @@ func (d *decoder) config(body ast.Node) *Config {
 			field{"time", func(n ast.Node, path string) {
 				d.mapping(n, path, field{"ntp", d.list(&c.Time.NTP)}, field{"interval", d.unmarshal(&c.Time.Interval)})
 			}},
+			field{"sensors", sequenceOf(d, &c.Sensors, d.sensor)},
+			field{"gpio", sequenceOf(d, &c.GPIO, d.gpio)},
 		)
 	}
 	ix := index{places: map[string]place{}, loc: d.loc}

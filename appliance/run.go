@@ -12,6 +12,7 @@ import (
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
+	"github.com/pigw/pigw/sensors"
 	"github.com/pigw/pigw/wifi"
 )
 
@@ -75,6 +76,19 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
 		return err
 	}
+	names := make([]string, 0, len(cfg.Sensors))
+	for _, sc := range cfg.Sensors {
+		names = append(names, sc.Name)
+	}
+	sres, err := newSensorResources(srv, names, cfg.System.Hostname, log)
+	if err != nil {
+		return err
+	}
+	specs, closeBuses := sensorSpecs(cfg.Sensors, log)
+	defer closeBuses()
+	if len(cfg.GPIO) > 0 {
+		log.Warn("gpio section ignored: GPIO resources are not in this version of pigw yet", "pins", len(cfg.GPIO))
+	}
 	var wm *wifi.Manager
 	if opts.ManageNetwork && cfg.Wifi.Enabled() {
 		if wm, err = newWifi(cfg.Wifi, srv, opts, log); err != nil {
@@ -94,6 +108,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	go func() {
 		defer close(done)
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
+		if len(specs) > 0 {
+			subs = append(subs, sensors.NewSampler(specs, sres, log))
+		}
 		if opts.ManageNetwork {
 			ncfg := networkConfig(cfg, opts.StateDir)
 			ncfg.OnDHCP = links.set

@@ -16,7 +16,10 @@ import (
 // method, include_options and confirmable; of system.hostname and
 // system.watchdog; of the interfaces' up and dhcp; and of wifi.interface,
 // wifi.country (stored in upper case), wifi.backend and the networks'
-// security (both stored in lower case).
+// security (both stored in lower case); of time.interval; of the sensors'
+// bus, address (for I2C kinds), interval and threshold, their kinds stored
+// in lower case; and of the GPIO pins' pull and edge (inputs), initial and
+// restart (outputs), their pins stored as GPIO17 and the rest in lower case.
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
@@ -66,6 +69,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.network(&c.Network, "network")
 	v.wifi(&c.Wifi, "wifi", c.Network.Interfaces, "network.interfaces")
 	v.time(&c.Time, "time")
+	v.uniqueNames(append(v.sensors(c.Sensors, "sensors"), v.gpios(c.GPIO, "gpio")...))
 	return v.errs
 }
 

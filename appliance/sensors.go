@@ -1,0 +1,170 @@
+package appliance
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/sensors"
+	"github.com/pigw/pigw/sensors/i2cbus"
+	"github.com/pigw/pigw/sensors/senml"
+	"periph.io/x/conn/v3/i2c"
+)
+
+// sensorResources publishes samples at /sensors/<name> (every quantity) and
+// /sensors/<name>/<quantity>, each as text/plain, JSON, SenML JSON and SenML CBOR by Accept,
+// observable; a sensor that cannot be read answers 5.03 with why and the age of its last good
+// value.
+type sensorResources struct {
+	srv  *coap.Server
+	log  *slog.Logger
+	base string // SenML base name: urn:dev:pigw:<hostname>:
+
+	mu      sync.Mutex
+	res     map[string]*coap.Resource // by path under sensors/
+	last    map[string]float64        // the value each quantity's resource shows
+	failing map[string]bool           // resources answering 5.03 until the next good sample
+}
+
+func newSensorResources(srv *coap.Server, names []string, hostname string, log *slog.Logger) (*sensorResources, error) {
+	sr := &sensorResources{srv: srv, log: log, base: "urn:dev:pigw:" + hostname + ":", res: map[string]*coap.Resource{}, last: map[string]float64{},
+		failing: map[string]bool{}}
+	for _, n := range names {
+		r, err := srv.AddResource("sensors/"+n, coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.sensor"),
+			coap.WithAttribute("if", "core.s"), coap.WithMediaType(coap.TextPlain))
+		if err != nil {
+			return nil, fmt.Errorf("sensor %s: %w", n, err)
+		}
+		r.SetFailure("no reading yet")
+		sr.res[n] = r
+	}
+	return sr, nil
+}
+
+// Publish turns a sample into the representations of the sensor's resources.
+func (sr *sensorResources) Publish(name string, s sensors.Sample) {
+	if err := sr.set(name, name, s.Time, s.Readings); err != nil {
+		sr.log.Error("publish sensor", "sensor", name, "err", err)
+	}
+	for _, rd := range s.Readings {
+		path := name + "/" + rd.Name
+		sr.mu.Lock()
+		prev, seen := sr.last[path]
+		sr.last[path] = rd.Value
+		failing := sr.failing[path]
+		sr.mu.Unlock()
+		if seen && prev == rd.Value && !failing {
+			continue // this quantity did not change: its observers hear nothing
+		}
+		if err := sr.set(path, name, s.Time, []sensors.Reading{rd}); err != nil {
+			sr.log.Error("publish sensor", "sensor", path, "err", err)
+		}
+	}
+}
+
+// Fail marks the sensor's resources unavailable.
+func (sr *sensorResources) Fail(name string, err error, lastGood time.Time) {
+	diag := fmt.Sprintf("%s: %v; no good value yet", name, err)
+	if !lastGood.IsZero() {
+		diag = fmt.Sprintf("%s: %v; last good value %s ago", name, err, time.Since(lastGood).Round(time.Second))
+	}
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	for path, r := range sr.res {
+		if path == name || strings.HasPrefix(path, name+"/") {
+			r.SetFailure(diag)
+			sr.failing[path] = true
+		}
+	}
+}
+
+// set publishes readings at sensors/<path>, making the resource of a quantity on first use.
+func (sr *sensorResources) set(path, sensor string, t time.Time, rs []sensors.Reading) error {
+	sr.mu.Lock()
+	r := sr.res[path]
+	if r == nil {
+		q := rs[0]
+		var err error
+		r, err = sr.srv.AddResource("sensors/"+path, coap.WithMethods(coap.GET), coap.WithAttribute("rt", q.Name),
+			coap.WithAttribute("if", "core.s"), coap.WithAttribute("unit", q.Unit))
+		if err != nil {
+			sr.mu.Unlock()
+			return err
+		}
+		sr.res[path] = r
+	}
+	delete(sr.failing, path)
+	sr.mu.Unlock()
+	var text strings.Builder
+	fields := map[string]any{"time": t.UTC().Format(time.RFC3339Nano)}
+	for _, rd := range rs {
+		if len(rs) == 1 {
+			fmt.Fprintf(&text, "%g %s\n", rd.Value, rd.Unit)
+			fields["value"], fields["unit"], fields["quantity"] = rd.Value, rd.Unit, rd.Name
+		} else {
+			fmt.Fprintf(&text, "%s %g %s\n", rd.Name, rd.Value, rd.Unit)
+			fields[rd.Name] = map[string]any{"value": rd.Value, "unit": rd.Unit}
+		}
+	}
+	sj, err := senml.JSON(sr.base+sensor+":", t, rs)
+	if err != nil {
+		return err
+	}
+	sc, err := senml.CBOR(sr.base+sensor+":", t, rs)
+	if err != nil {
+		return err
+	}
+	return r.SetRepresentations([]coap.Representation{
+		{MediaType: coap.TextPlain, Value: []byte(text.String())},
+		{MediaType: coap.AppJSON, Value: marshal(fields)},
+		{MediaType: coap.AppSenMLJSON, Value: sj},
+		{MediaType: coap.AppSenMLCBOR, Value: sc},
+	})
+}
+
+// sensorSpecs turns the sensors section into the sampler's specs, opening each I2C bus once
+// (with the SMBus fallback). A bus that cannot be opened is logged, and its sensors report
+// the error until the appliance restarts.
+func sensorSpecs(cfg []Sensor, log *slog.Logger) ([]sensors.Spec, func()) {
+	buses := map[int]i2c.BusCloser{}
+	var specs []sensors.Spec
+	for _, sc := range cfg {
+		sp := sensors.Spec{Name: sc.Name, Kind: sc.Kind, Interval: time.Duration(sc.Interval), Params: sensors.Params{Path: sc.Path, Options: map[string]string{}}}
+		if sc.Threshold != nil {
+			sp.Threshold = *sc.Threshold
+		}
+		for k, v := range sc.Options {
+			sp.Params.Options[k] = v
+		}
+		if sc.ID != "" {
+			sp.Params.Options["id"] = sc.ID
+		}
+		if sc.Address != nil {
+			sp.Params.Addr = uint16(*sc.Address)
+		}
+		if sc.Bus != nil {
+			b, ok := buses[*sc.Bus]
+			if !ok {
+				var err error
+				if b, err = i2cbus.Open(*sc.Bus); err != nil {
+					log.Error("I2C bus unusable: its sensors report the error", "bus", *sc.Bus, "err", err)
+				}
+				buses[*sc.Bus] = b
+			}
+			if b != nil {
+				sp.Params.Bus = b
+			}
+		}
+		specs = append(specs, sp)
+	}
+	return specs, func() {
+		for _, b := range buses {
+			if b != nil {
+				_ = b.Close()
+			}
+		}
+	}
+}
