@@ -1,6 +1,12 @@
 package sensors
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"periph.io/x/conn/v3/i2c"
+)
 
 // crc8 is the checksum Sensirion's humidity sensors append to every 16-bit word: CRC-8 with
 // polynomial x^8 + x^5 + x^4 + 1 (0x31), initial value 0xFF, no reflection, no final XOR
@@ -36,4 +42,25 @@ func sensirionWords(b []byte, names ...string) ([]uint16, error) {
 		ws[i] = uint16(w[0])<<8 | uint16(w[1])
 	}
 	return ws, nil
+}
+
+// sensirionMeasure runs one single-shot measurement of a Sensirion humidity sensor: the
+// command, the wait, then two CRC-checked words (temperature, humidity), which the chips'
+// own formulas turn into values.
+func sensirionMeasure(ctx context.Context, chip string, dev *i2c.Dev, cmd []byte, wait time.Duration) ([]uint16, error) {
+	if err := dev.Tx(cmd, nil); err != nil {
+		return nil, fmt.Errorf("%s at %#x: start measurement: %w", chip, dev.Addr, err)
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return nil, fmt.Errorf("%s at %#x: wait for measurement: %w", chip, dev.Addr, err)
+	}
+	var b [6]byte
+	if err := dev.Tx(nil, b[:]); err != nil {
+		return nil, fmt.Errorf("%s at %#x: read measurement: %w", chip, dev.Addr, err)
+	}
+	w, err := sensirionWords(b[:], nameTemperature, nameHumidity)
+	if err != nil {
+		return nil, fmt.Errorf("%s at %#x: %w", chip, dev.Addr, err)
+	}
+	return w, nil
 }

@@ -2,7 +2,6 @@ package sensors
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -51,19 +50,9 @@ func (d *sht3x) Quantities() []Quantity {
 func (d *sht3x) Read(ctx context.Context) ([]Reading, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.dev.Tx([]byte{0x24, 0x00}, nil); err != nil {
-		return nil, fmt.Errorf("sht3x at %#x: start measurement: %w", d.dev.Addr, err)
-	}
-	if err := sleep(ctx, sht3xWait); err != nil {
-		return nil, fmt.Errorf("sht3x at %#x: wait for measurement: %w", d.dev.Addr, err)
-	}
-	var b [6]byte
-	if err := d.dev.Tx(nil, b[:]); err != nil {
-		return nil, fmt.Errorf("sht3x at %#x: read measurement: %w", d.dev.Addr, err)
-	}
-	w, err := sensirionWords(b[:], nameTemperature, nameHumidity)
+	w, err := sensirionMeasure(ctx, "sht3x", &d.dev, []byte{0x24, 0x00}, sht3xWait)
 	if err != nil {
-		return nil, fmt.Errorf("sht3x at %#x: %w", d.dev.Addr, err)
+		return nil, err
 	}
 	t := -45 + 175*float64(w[0])/65535
 	rh := 100 * float64(w[1]) / 65535

@@ -2,7 +2,6 @@ package sensors
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -52,19 +51,9 @@ func (d *sht4x) Quantities() []Quantity {
 func (d *sht4x) Read(ctx context.Context) ([]Reading, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.dev.Tx([]byte{0xfd}, nil); err != nil {
-		return nil, fmt.Errorf("sht4x at %#x: start measurement: %w", d.dev.Addr, err)
-	}
-	if err := sleep(ctx, sht4xWait); err != nil {
-		return nil, fmt.Errorf("sht4x at %#x: wait for measurement: %w", d.dev.Addr, err)
-	}
-	var b [6]byte
-	if err := d.dev.Tx(nil, b[:]); err != nil {
-		return nil, fmt.Errorf("sht4x at %#x: read measurement: %w", d.dev.Addr, err)
-	}
-	w, err := sensirionWords(b[:], nameTemperature, nameHumidity)
+	w, err := sensirionMeasure(ctx, "sht4x", &d.dev, []byte{0xfd}, sht4xWait)
 	if err != nil {
-		return nil, fmt.Errorf("sht4x at %#x: %w", d.dev.Addr, err)
+		return nil, err
 	}
 	t := -45 + 175*float64(w[0])/65535
 	rh := min(max(-6+125*float64(w[1])/65535, 0), 100)
