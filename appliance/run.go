@@ -13,6 +13,7 @@ import (
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
 	"github.com/pigw/pigw/sensors"
+	sgpio "github.com/pigw/pigw/sensors/gpio"
 	"github.com/pigw/pigw/wifi"
 )
 
@@ -86,8 +87,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	}
 	specs, closeBuses := sensorSpecs(cfg.Sensors, log)
 	defer closeBuses()
-	if len(cfg.GPIO) > 0 {
-		log.Warn("gpio section ignored: GPIO resources are not in this version of pigw yet", "pins", len(cfg.GPIO))
+	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, log, sgpio.Open)
+	if err != nil {
+		return err
 	}
 	var wm *wifi.Manager
 	if opts.ManageNetwork && cfg.Wifi.Enabled() {
@@ -110,6 +112,9 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
 		if len(specs) > 0 {
 			subs = append(subs, sensors.NewSampler(specs, sres, log))
+		}
+		if len(pins.inputs) > 0 {
+			subs = append(subs, pins)
 		}
 		if opts.ManageNetwork {
 			ncfg := networkConfig(cfg, opts.StateDir)

@@ -21,6 +21,9 @@ var (
 	ErrPoweroff = errors.New("poweroff requested")
 )
 
+// answerGrace is how long a power action waits for its answer to be sent.
+const answerGrace = 300 * time.Millisecond
+
 // sysResources are the appliance's own resources under /sys: what it is, what it logs, its
 // configuration, its subsystems, and the power actions.
 type sysResources struct {
@@ -120,10 +123,14 @@ func (sr *sysResources) power(action error, admins []string) coap.Handler {
 			return coap.Answer{Code: coap.Forbidden, ContentFormat: coap.NoMediaType, Payload: []byte(fmt.Sprintf("identity %q is not in coap.dtls.admins", in.Identity))}
 		}
 		sr.log.Warn("power action requested", "action", action.Error(), "identity", in.Identity, "peer", in.Peer.String())
-		select {
-		case sr.stop <- action:
-		default:
-		}
+		// The stop waits a moment, so this answer leaves before the connections close; an
+		// admin whose 2.04 was lost would retransmit into a closed DTLS session.
+		time.AfterFunc(answerGrace, func() {
+			select {
+			case sr.stop <- action:
+			default:
+			}
+		})
 		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte(action.Error())}
 	}
 }

@@ -1,0 +1,155 @@
+package appliance
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	sgpio "github.com/pigw/pigw/sensors/gpio"
+	"periph.io/x/conn/v3/gpio"
+)
+
+// gpioPins serves the gpio section: each pin at /gpio/<name> as "0" or "1". An input's changes
+// reach observers at once; an output takes PUT 0, 1 or toggle, and with restart: last keeps
+// its level in the state directory for the next start. A pin this machine does not have
+// answers 5.03 saying so.
+type gpioPins struct {
+	log      *slog.Logger
+	stateDir string
+	inputs   []*gpioInput
+}
+
+type gpioInput struct {
+	in  *sgpio.Input
+	res *coap.Resource
+}
+
+func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(string) (gpio.PinIO, error)) (*gpioPins, error) {
+	g := &gpioPins{log: log, stateDir: stateDir}
+	for _, pc := range cfg {
+		opts := []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET),
+			coap.WithAttribute("rt", "pigw.gpio."+pc.Direction), coap.WithAttribute("if", "core.a")}
+		pin, openErr := open(pc.Pin)
+		var out *sgpio.Output
+		if openErr == nil && !pc.Input() {
+			level := pc.Initial != nil && *pc.Initial == 1
+			if pc.Restart == RestartLast {
+				level = g.lastLevel(pc.Name, level)
+			}
+			var err error
+			if out, err = sgpio.NewOutput(sgpio.Config{Name: pc.Name, Pin: pin, Output: true, Invert: pc.Invert}, level); err != nil {
+				openErr = err
+			} else {
+				opts = append(opts, coap.WithHandler(coap.PUT, g.put(pc, out, srv)))
+			}
+		}
+		res, err := srv.AddResource("gpio/"+pc.Name, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("gpio %s: %w", pc.Name, err)
+		}
+		switch {
+		case openErr != nil:
+			log.Error("GPIO pin unusable", "pin", pc.Pin, "name", pc.Name, "err", openErr)
+			res.SetFailure(openErr.Error())
+		case out != nil:
+			_ = res.SetValue(levelText(out.Level()))
+		default:
+			in, err := sgpio.NewInput(sgpio.Config{Name: pc.Name, Pin: pin, Pull: pulls[pc.Pull], Edge: edges[pc.Edge],
+				Debounce: time.Duration(pc.Debounce), Invert: pc.Invert})
+			if err != nil {
+				log.Error("GPIO input unusable", "pin", pc.Pin, "err", err)
+				res.SetFailure(err.Error())
+				continue
+			}
+			g.inputs = append(g.inputs, &gpioInput{in: in, res: res})
+		}
+	}
+	return g, nil
+}
+
+var (
+	pulls = map[string]gpio.Pull{PullUp: gpio.PullUp, PullDown: gpio.PullDown, PullNone: gpio.Float, "": gpio.Float}
+	edges = map[string]gpio.Edge{EdgeBoth: gpio.BothEdges, EdgeRising: gpio.RisingEdge, EdgeFalling: gpio.FallingEdge, EdgeNone: gpio.NoEdge, "": gpio.BothEdges}
+)
+
+func levelText(l bool) []byte {
+	if l {
+		return []byte("1")
+	}
+	return []byte("0")
+}
+
+// put answers PUT on an output: 0, 1, on, off, true, false or toggle.
+func (g *gpioPins) put(pc GPIO, out *sgpio.Output, srv *coap.Server) coap.Handler {
+	var mu sync.Mutex
+	return func(in coap.Incoming) coap.Answer {
+		mu.Lock()
+		defer mu.Unlock()
+		level, toggle, err := sgpio.Parse(string(in.Payload))
+		if err != nil {
+			return coap.Answer{Code: coap.BadRequest, ContentFormat: coap.NoMediaType, Payload: []byte(err.Error())}
+		}
+		if toggle {
+			level, err = out.Toggle()
+		} else {
+			err = out.Set(level)
+		}
+		if err != nil {
+			return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: []byte(err.Error())}
+		}
+		if r := srv.Resource("gpio/" + pc.Name); r != nil {
+			_ = r.SetValue(levelText(level))
+		}
+		if pc.Restart == RestartLast {
+			if err := g.keepLevel(pc.Name, level); err != nil {
+				g.log.Warn("GPIO level not kept", "name", pc.Name, "err", err)
+			}
+		}
+		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: levelText(level)}
+	}
+}
+
+func (g *gpioPins) levelFile(name string) string { return filepath.Join(g.stateDir, "gpio-"+name) }
+
+func (g *gpioPins) lastLevel(name string, def bool) bool {
+	if g.stateDir == "" {
+		return def
+	}
+	b, err := os.ReadFile(g.levelFile(name))
+	if err != nil {
+		return def
+	}
+	return strings.TrimSpace(string(b)) == "1"
+}
+
+func (g *gpioPins) keepLevel(name string, level bool) error {
+	if g.stateDir == "" {
+		return nil
+	}
+	tmp := g.levelFile(name) + ".tmp"
+	if err := os.WriteFile(tmp, levelText(level), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, g.levelFile(name))
+}
+
+// Name is the subsystem's name.
+func (g *gpioPins) Name() string { return "gpio" }
+
+// Run watches the inputs until ctx ends.
+func (g *gpioPins) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, gi := range g.inputs {
+		wg.Go(func() {
+			_ = gi.in.Run(ctx, func(level bool, _ time.Time) { _ = gi.res.SetValue(levelText(level)) })
+		})
+	}
+	wg.Wait()
+	return nil
+}
