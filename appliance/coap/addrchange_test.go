@@ -1,8 +1,7 @@
 package coap
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/pigw/pigw/internal/netnstest"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -37,30 +36,9 @@ func inNamespace(t *testing.T, ns netns.NsHandle, fn func()) {
 // TestSessionFollowsAddressChange: a session keeps working when the client's address changes
 // (a new DHCP lease), because its socket lets the kernel pick the source per datagram.
 func TestSessionFollowsAddressChange(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root for network namespaces, and CI=true")
-		}
-		t.Skip("needs root for network namespaces")
-	}
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	nsName := func(side string) string { return "pigwac-" + side + hex.EncodeToString(b[:]) }
-	handles := map[string]netns.NsHandle{}
-	for _, side := range []string{"c", "s"} {
-		if out, err := exec.Command("ip", "netns", "add", nsName(side)).CombinedOutput(); err != nil {
-			t.Fatalf("ip netns add: %v %s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", nsName(side)).Run() })
-		h, err := netns.GetFromName(nsName(side))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Close() })
-		handles[side] = h
-	}
-	hc, _ := netlink.NewHandleAt(handles["c"])
-	defer hc.Close()
+	_, nsc, hc := netnstest.New(t, "pigwac-c-")
+	_, nss, hs := netnstest.New(t, "pigwac-s-")
+	handles := map[string]netns.NsHandle{"c": nsc, "s": nss}
 	if err := hc.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vc", Namespace: netlink.NsFd(handles["c"])}, PeerName: "vs",
 		PeerNamespace: netlink.NsFd(handles["s"])}); err != nil {
 		t.Fatal(err)
@@ -80,8 +58,6 @@ func TestSessionFollowsAddressChange(t *testing.T) {
 		lo, _ := h.LinkByName("lo")
 		_ = h.LinkSetUp(lo)
 	}
-	hs, _ := netlink.NewHandleAt(handles["s"])
-	defer hs.Close()
 	setup(hc, "vc", "10.91.0.1/24")
 	setup(hs, "vs", "10.91.0.2/24")
 
@@ -127,19 +103,7 @@ func TestDiscoveryFollowsNewLinks(t *testing.T) {
 		discoveryFollowsNewLinks(t)
 		return
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root for network namespaces, and CI=true")
-		}
-		t.Skip("needs root for network namespaces")
-	}
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	name := "pigwmj-" + hex.EncodeToString(b[:])
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	name, _, _ := netnstest.New(t, "pigwmj-")
 	cmd := exec.Command("ip", "netns", "exec", name, os.Args[0], "-test.run=^TestDiscoveryFollowsNewLinks$", "-test.v")
 	cmd.Env = append(os.Environ(), "PIGW_IN_NETNS=1")
 	out, err := cmd.CombinedOutput()

@@ -2,12 +2,10 @@ package network
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"github.com/pigw/pigw/internal/netnstest"
 	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,30 +17,7 @@ import (
 
 // testNamespace makes a network namespace for the test and returns a netlink handle in it.
 func testNamespace(t *testing.T) (*netlink.Handle, netns.NsHandle) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root for a network namespace, and CI=true")
-		}
-		t.Skip("needs root for a network namespace")
-	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name := "pigwnet-" + hex.EncodeToString(b[:])
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	ns, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
+	_, ns, h := netnstest.New(t, "pigwnet-")
 	return h, ns
 }
 
