@@ -15,7 +15,10 @@ type System struct {
 	// pigw runs as PID 1, such as [brcmfmac] for the Raspberry Pi's WiFi.
 	// Names are 1..56 bytes of letters, digits, '_' and '-', each listed
 	// once; '-' and '_' are the same in a module's name, so "brcm-fmac" and
-	// "brcm_fmac" are one module. Default: none.
+	// "brcm_fmac" are one module. Parameters may follow the name, as
+	// modprobe takes them: name=value words, each after one space, values
+	// of printable ASCII without spaces or quotes, 1024 bytes in all, such
+	// as "i2c-stub chip_addr=0x76,0x48". Default: none.
 	Modules []string `yaml:"modules"`
 	// Watchdog, when true, pings /dev/watchdog when there is one, so that
 	// the machine is reset if pigw hangs. Parse and Validate set it to true

@@ -36,7 +36,7 @@ func TestParseSystemNetwork(t *testing.T) {
 			"everything set",
 			`system:
   hostname: Gw-1
-  modules: [brcmfmac, 8021q, i2c_dev, i2c-bcm2835, 123]
+  modules: [brcmfmac, 8021q, i2c_dev, i2c-bcm2835, 123, "i2c-stub chip_addr=0x76,0x48 functionality=0x1"]
   watchdog: false
 network:
   interfaces:
@@ -68,7 +68,7 @@ network:
 			with(func(c *Config) {
 				c.System = System{
 					Hostname: "Gw-1",
-					Modules:  []string{"brcmfmac", "8021q", "i2c_dev", "i2c-bcm2835", "123"},
+					Modules:  []string{"brcmfmac", "8021q", "i2c_dev", "i2c-bcm2835", "123", "i2c-stub chip_addr=0x76,0x48 functionality=0x1"},
 					Watchdog: ptr(false),
 				}
 				c.Network = Network{
@@ -256,9 +256,25 @@ func TestParseErrorsSystemNetwork(t *testing.T) {
 		},
 		{
 			"module characters",
-			"system:\n  modules: [brcm fmac, brcmfmac.ko]\n",
-			`pigw.yaml:2:13: system.modules[0]: "brcm fmac" may only hold letters, digits, '_' and '-'
+			"system:\n  modules: [brcm/fmac, brcmfmac.ko]\n",
+			`pigw.yaml:2:13: system.modules[0]: "brcm/fmac" may only hold letters, digits, '_' and '-'
 pigw.yaml:2:24: system.modules[1]: "brcmfmac.ko" may only hold letters, digits, '_' and '-'`,
+		},
+		{
+			"module parameters",
+			"system:\n  modules:\n    - brcm fmac\n    - i2c-stub chip_addr=\n    - a b=1  c=2\n    - a-b x=\"1\"\n    - w1 k=1 k=2\n    - x y.z=1\n    - \"y \" \n",
+			`pigw.yaml:3:7: system.modules[0]: module brcm: parameter "fmac": want name=value, such as fmac=1
+pigw.yaml:4:7: system.modules[1]: module i2c-stub: parameter "chip_addr=": want name=value, such as chip_addr=1
+pigw.yaml:5:7: system.modules[2]: module a: parameters "b=1  c=2": separate them with one space
+pigw.yaml:6:7: system.modules[3]: module a-b: parameter "x=\"1\"": the value may only hold printable ASCII without spaces, quotes or backslashes
+pigw.yaml:7:7: system.modules[4]: module w1: parameter k is given twice
+pigw.yaml:8:7: system.modules[5]: module x: parameter "y.z=1": want name=value, the name of letters, digits and '_'
+pigw.yaml:9:7: system.modules[6]: module y: parameters "": separate them with one space`,
+		},
+		{
+			"module parameters too long",
+			"system:\n  modules:\n    - \"m p=" + strings.Repeat("1", 1023) + "\"\n",
+			`pigw.yaml:3:7: system.modules[0]: module m: parameters are 1025 bytes long, more than 1024`,
 		},
 		{
 			"module too long",

@@ -17,6 +17,7 @@ const (
 	defaultHostname = "pigw"
 	maxHostname     = 63 // bytes in a host name: one DNS label
 	maxModuleName   = 56 // bytes in a kernel module's name
+	maxModuleParams = 1024
 	maxIfName       = 15 // bytes in a Linux interface name (IFNAMSIZ less the NUL)
 	maxResolvers    = 3  // name servers the resolver reads (MAXNS)
 	minMTU          = 68 // the least MTU of IPv4 (RFC 791)
@@ -36,18 +37,26 @@ func (v *validator) system(s *System, path string) {
 	first := map[string]int{} // module index by name, '-' written as '_'
 	for i, m := range s.Modules {
 		p := fmt.Sprintf("%s.modules[%d]", path, i)
-		if msg := checkModule(m); msg != "" {
+		name, params, spaced := strings.Cut(m, " ")
+		if msg := checkModule(name); msg != "" {
 			v.fail(p, false, "%s", msg)
 			continue
 		}
-		key := strings.ReplaceAll(m, "-", "_")
+		if msg := checkModuleParams(params); msg != "" || spaced && params == "" {
+			if msg == "" {
+				msg = fmt.Sprintf("parameters %q: separate them with one space", params)
+			}
+			v.fail(p, false, "module %s: %s", name, msg)
+			continue
+		}
+		key := strings.ReplaceAll(name, "-", "_")
 		switch j, dup := first[key]; {
 		case !dup:
 			first[key] = i
-		case s.Modules[j] == m:
-			v.fail(p, false, "%q is listed twice (first as modules[%d])", m, j)
+		case moduleName(s.Modules[j]) == name:
+			v.fail(p, false, "%q is listed twice (first as modules[%d])", name, j)
 		default:
-			v.fail(p, false, "%q is listed twice (first as modules[%d], %q: '-' and '_' are the same in a module's name)", m, j, s.Modules[j])
+			v.fail(p, false, "%q is listed twice (first as modules[%d], %q: '-' and '_' are the same in a module's name)", name, j, moduleName(s.Modules[j]))
 		}
 	}
 
@@ -79,6 +88,41 @@ func checkModule(m string) string {
 		return fmt.Sprintf("%q may only hold letters, digits, '_' and '-'", m)
 	case len(m) > maxModuleName:
 		return fmt.Sprintf("%q is %d bytes long, more than %d", m, len(m), maxModuleName)
+	}
+	return ""
+}
+
+// moduleName is the name in a modules entry, without its parameters.
+func moduleName(entry string) string {
+	name, _, _ := strings.Cut(entry, " ")
+	return name
+}
+
+// checkModuleParams says what is wrong with a modules entry's parameters ("" when there are
+// none), such as "chip_addr=0x76,0x48 debug=1", or returns "".
+func checkModuleParams(params string) string {
+	if len(params) > maxModuleParams {
+		return fmt.Sprintf("parameters are %d bytes long, more than %d", len(params), maxModuleParams)
+	}
+	seen := map[string]bool{}
+	for _, f := range strings.Split(params, " ") {
+		if params == "" {
+			break
+		}
+		key, val, ok := strings.Cut(f, "=")
+		switch {
+		case f == "":
+			return fmt.Sprintf("parameters %q: separate them with one space", params)
+		case key == "" || strings.ContainsFunc(key, func(r rune) bool { return !isAlnum(r) && r != '_' }):
+			return fmt.Sprintf("parameter %q: want name=value, the name of letters, digits and '_'", f)
+		case !ok || val == "":
+			return fmt.Sprintf("parameter %q: want name=value, such as %s=1", f, key)
+		case strings.ContainsFunc(val, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }):
+			return fmt.Sprintf("parameter %q: the value may only hold printable ASCII without spaces, quotes or backslashes", f)
+		case seen[key]:
+			return fmt.Sprintf("parameter %s is given twice", key)
+		}
+		seen[key] = true
 	}
 	return ""
 }

@@ -90,7 +90,9 @@ func eachLine(path string, fn func(string)) error {
 
 // LoadModules loads the named modules and what they depend on (modules.dep, and the soft
 // pre-dependencies of modules.softdep), dependencies first. Built-in and already loaded
-// modules are fine; a name the kernel does not have is an error naming it.
+// modules are fine; a name the kernel does not have is an error naming it. A name may be
+// followed by the module's parameters, as modprobe takes them ("i2c-stub chip_addr=0x76");
+// they go to that module only, not to its dependencies.
 func LoadModules(log *slog.Logger, names ...string) error {
 	if len(names) == 0 {
 		return nil
@@ -102,14 +104,15 @@ func LoadModules(log *slog.Logger, names ...string) error {
 	done := map[string]bool{}
 	var errs []error
 	for _, n := range names {
-		if err := ix.load(log, modName(n), done, 0); err != nil {
+		name, params, _ := strings.Cut(strings.TrimSpace(n), " ")
+		if err := ix.load(log, modName(name), strings.TrimSpace(params), done, 0); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (ix *modIndex) load(log *slog.Logger, name string, done map[string]bool, depth int) error {
+func (ix *modIndex) load(log *slog.Logger, name, params string, done map[string]bool, depth int) error {
 	if done[name] || ix.builtin[name] {
 		return nil
 	}
@@ -122,23 +125,24 @@ func (ix *modIndex) load(log *slog.Logger, name string, done map[string]bool, de
 		return fmt.Errorf("module %s: dependencies nest too deep", name)
 	}
 	for _, p := range ix.pre[name] {
-		_ = ix.load(log, p, done, depth+1) // soft: best effort
+		_ = ix.load(log, p, "", done, depth+1) // soft: best effort
 	}
 	deps := ix.deps[name]
 	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last
-		if err := ix.load(log, modName(deps[i]), done, depth+1); err != nil {
+		if err := ix.load(log, modName(deps[i]), "", done, depth+1); err != nil {
 			return fmt.Errorf("module %s: %w", name, err)
 		}
 	}
-	if err := insmod(filepath.Join(ix.dir, path)); err != nil {
+	if err := insmod(filepath.Join(ix.dir, path), params); err != nil {
 		return fmt.Errorf("module %s: %w", name, err)
 	}
-	log.Debug("loaded module", "module", name)
+	log.Debug("loaded module", "module", name, "params", params)
 	return nil
 }
 
-// insmod loads one module file; compressed ones are decompressed by the kernel.
-func insmod(path string) error {
+// insmod loads one module file with its parameters; compressed ones are decompressed by the
+// kernel.
+func insmod(path, params string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -148,7 +152,7 @@ func insmod(path string) error {
 	if !strings.HasSuffix(path, ".ko") {
 		flags = unix.MODULE_INIT_COMPRESSED_FILE
 	}
-	if err := unix.FinitModule(int(f.Fd()), "", flags); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := unix.FinitModule(int(f.Fd()), params, flags); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
 	return nil
