@@ -34,7 +34,8 @@ const builtinName = "built-in default.yaml"
 // partition. The first Layer is the built-in default's, then one per path, in order.
 //
 // Files are merged as YAML, before defaults are filled in: mappings merge key by key,
-// recursively, and any other value of a higher layer replaces the lower one's entirely. So a
+// recursively; the system.modules of a higher layer add to those below (see appendLists); and
+// any other value of a higher layer replaces the lower one's entirely. So a
 // file with coap: {resources: [...]} replaces the resources of the layers below but keeps their
 // coap.listen and other coap keys; one with coap: {dtls: {keys: {carol: k}}} adds carol to the
 // identities below. A key written with no value leaves the lower layers' value as it is. The
@@ -61,7 +62,7 @@ func LoadLayers(paths ...string) (*Config, []Layer, error) {
 		layers = append(layers, Layer{Path: path, Used: true})
 		used = append(used, name)
 		m.add(name, b)
-		body = m.merge(body, b)
+		body = m.merge(body, b, "")
 	}
 
 	add("", builtinName, []byte(defaultYAML))
@@ -108,15 +109,21 @@ func (m *merger) loc(n ast.Node) pos {
 	return pos{m.file[n], line, col}
 }
 
-// merge returns hi laid over lo: two mappings merged key by key, the keys of
-// lo first and then those only hi has; else hi, or lo when hi is null. Both
-// are parts of valid configurations, so unwrap does not fail.
-func (m *merger) merge(lo, hi ast.Node) ast.Node {
+// merge returns hi laid over lo, at path (such as "system.modules"): two mappings merged key
+// by key, the keys of lo first and then those only hi has; two lists at a path that
+// appendLists names appended; else hi, or lo when hi is null. Both are parts of valid
+// configurations, so unwrap does not fail.
+func (m *merger) merge(lo, hi ast.Node, path string) ast.Node {
 	h, _ := unwrap(hi)
 	if isNull(h) {
 		return lo
 	}
 	l, _ := unwrap(lo)
+	if appendLists[path] != nil {
+		if out := m.appendList(l, h, appendLists[path]); out != nil {
+			return out
+		}
+	}
 	lm, ok := l.(*ast.MappingNode)
 	hm, ok2 := h.(*ast.MappingNode)
 	if !ok || !ok2 {
@@ -138,7 +145,7 @@ func (m *merger) merge(lo, hi ast.Node) ast.Node {
 			continue
 		}
 		delete(his, k)
-		switch v := m.merge(mv.Value, hv.Value); v {
+		switch v := m.merge(mv.Value, hv.Value, strings.TrimPrefix(path+"."+k, ".")); v {
 		case mv.Value:
 			out.Values = append(out.Values, mv)
 		case hv.Value:
@@ -150,6 +157,55 @@ func (m *merger) merge(lo, hi ast.Node) ast.Node {
 	for _, mv := range hm.Values {
 		if k, _ := keyText(mv.Key); his[k] == mv {
 			out.Values = append(out.Values, mv)
+		}
+	}
+	return out
+}
+
+// appendLists are the lists that higher layers add to rather than replace, with what
+// makes two entries the same: a pigw.yaml on the boot partition that loads one more module
+// must not drop the image's brcmfmac. An entry of a higher layer replaces the same entry of
+// a lower one in its place (so its module parameters win); new entries go at the end.
+var appendLists = map[string]func(entry string) string{
+	"system.modules": func(e string) string { return strings.ReplaceAll(moduleName(e), "-", "_") },
+}
+
+// appendList returns hi's entries appended to lo's, or nil when they are not both lists of
+// scalars.
+func (m *merger) appendList(lo, hi ast.Node, key func(string) string) ast.Node {
+	ls, ok := lo.(*ast.SequenceNode)
+	hs, ok2 := hi.(*ast.SequenceNode)
+	if !ok || !ok2 {
+		return nil
+	}
+	keyOf := func(n ast.Node) (string, bool) {
+		t, ok := scalarText(n)
+		return key(t), ok
+	}
+	his := map[string]ast.Node{}
+	for _, v := range hs.Values {
+		k, ok := keyOf(v)
+		if !ok {
+			return nil
+		}
+		his[k] = v
+	}
+	out := &ast.SequenceNode{BaseNode: &ast.BaseNode{}, Start: hs.Start, IsFlowStyle: hs.IsFlowStyle}
+	m.merged[out] = m.loc(hi)
+	for _, v := range ls.Values {
+		k, ok := keyOf(v)
+		if !ok {
+			return nil
+		}
+		if hv, dup := his[k]; dup {
+			v = hv
+			delete(his, k)
+		}
+		out.Values = append(out.Values, v)
+	}
+	for _, v := range hs.Values {
+		if k, _ := keyOf(v); his[k] == v {
+			out.Values = append(out.Values, v)
 		}
 	}
 	return out

@@ -267,6 +267,36 @@ func TestLoadLayersMerge(t *testing.T) {
 	}
 }
 
+// TestLoadLayersModules: a higher layer's modules add to the lower layers' (the image's
+// brcmfmac stays when the boot partition's file loads i2c-dev), and its entry for a module
+// already listed replaces that entry in its place. A layer with the same entry twice is
+// invalid and left out, so its list adds nothing.
+func TestLoadLayersModules(t *testing.T) {
+	for _, tc := range []struct {
+		name, etc, boot string
+		want            []string
+	}{
+		{"added", "system: {modules: [brcmfmac, virtio_net]}\n", "system:\n  modules: [i2c-dev]\n", []string{"brcmfmac", "virtio_net", "i2c-dev"}},
+		{"parameters replaced", "system: {modules: [a, \"i2c_stub chip_addr=0x48\", b]}\n", "system:\n  modules: [c, \"i2c-stub chip_addr=0x76\"]\n",
+			[]string{"a", "i2c-stub chip_addr=0x76", "b", "c"}},
+		{"none above", "system: {modules: [a]}\n", "system: {hostname: x}\n", []string{"a"}},
+		{"empty above", "system: {modules: [a]}\n", "system: {modules: []}\n", []string{"a"}},
+		{"none below", "system: {hostname: x}\n", "system: {modules: [b]}\n", []string{"b"}},
+		{"invalid above", "system: {modules: [a]}\n", "system: {modules: [b, b]}\n", []string{"a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			etc, boot, _ := layerFiles(t, tc.etc, tc.boot)
+			c, _, err := LoadLayers(etc, boot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.System.Modules, tc.want) {
+				t.Errorf("modules %q, want %q", c.System.Modules, tc.want)
+			}
+		})
+	}
+}
+
 func TestRedacted(t *testing.T) {
 	const key = "s3cr3t-text-key"
 	c, err := Parse("pigw.yaml", []byte(tutorial+`  discovery_leisure: 1500ms
