@@ -1,6 +1,10 @@
 package appliance
 
-import "time"
+import (
+	"time"
+
+	"github.com/pigw/pigw/sensors"
+)
 
 // Sensor is a sensor wired to the Pi, read by a driver of package sensors
 // and served as the resource /sensors/<name>.
@@ -157,3 +161,26 @@ func (g GPIO) Number() int {
 
 // Input reports whether the pin is an input: whether Direction is "in".
 func (g GPIO) Input() bool { return g.Direction == GPIOIn }
+
+// BusModules are the kernel modules the configured sensors need to reach their buses, for
+// PID 1 to load before the sensors start: i2c-dev for /dev/i2c-N, and w1-gpio with w1-therm
+// for 1-Wire thermometers. A kernel that builds them in has nothing to load.
+func (c *Config) BusModules() []string {
+	var i2c, w1 bool
+	for _, s := range c.Sensors {
+		d, err := sensors.Lookup(s.Kind)
+		if err != nil {
+			continue
+		}
+		i2c = i2c || d.Bus == "i2c"
+		w1 = w1 || d.Bus == "1-wire"
+	}
+	var mods []string
+	if i2c {
+		mods = append(mods, "i2c-dev")
+	}
+	if w1 {
+		mods = append(mods, "w1-gpio", "w1-therm")
+	}
+	return mods
+}

@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	specs, closeBuses := sensorSpecs(cfg.Sensors, log)
+	specs, closeBuses := sensorSpecs(cfg.Sensors)
 	defer closeBuses()
 	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, log, sgpio.Open)
 	if err != nil {

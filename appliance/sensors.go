@@ -125,10 +125,10 @@ func (sr *sensorResources) set(path, sensor string, t time.Time, rs []sensors.Re
 	})
 }
 
-// sensorSpecs turns the sensors section into the sampler's specs, opening each I2C bus once
-// (with the SMBus fallback). A bus that cannot be opened is logged, and its sensors report
-// the error until the appliance restarts.
-func sensorSpecs(cfg []Sensor, log *slog.Logger) ([]sensors.Spec, func()) {
+// sensorSpecs turns the sensors section into the sampler's specs, with one bus per I2C bus
+// number (with the SMBus fallback). A bus that is not there yet is opened again at the
+// sensor's next retry, so an adapter that comes up late is used without a restart.
+func sensorSpecs(cfg []Sensor) ([]sensors.Spec, func()) {
 	buses := map[int]i2c.BusCloser{}
 	var specs []sensors.Spec
 	for _, sc := range cfg {
@@ -146,25 +146,16 @@ func sensorSpecs(cfg []Sensor, log *slog.Logger) ([]sensors.Spec, func()) {
 			sp.Params.Addr = uint16(*sc.Address)
 		}
 		if sc.Bus != nil {
-			b, ok := buses[*sc.Bus]
-			if !ok {
-				var err error
-				if b, err = i2cbus.Open(*sc.Bus); err != nil {
-					log.Error("I2C bus unusable: its sensors report the error", "bus", *sc.Bus, "err", err)
-				}
-				buses[*sc.Bus] = b
+			if buses[*sc.Bus] == nil {
+				buses[*sc.Bus] = i2cbus.Retrying(*sc.Bus)
 			}
-			if b != nil {
-				sp.Params.Bus = b
-			}
+			sp.Params.Bus = buses[*sc.Bus]
 		}
 		specs = append(specs, sp)
 	}
 	return specs, func() {
 		for _, b := range buses {
-			if b != nil {
-				_ = b.Close()
-			}
+			_ = b.Close()
 		}
 	}
 }

@@ -50,6 +50,9 @@ func initMain(stderr io.Writer) int {
 	if err := boot.LoadModules(log, cfg.System.Modules...); err != nil {
 		log.Error("kernel modules", "err", err)
 	}
+	if err := boot.LoadModules(log, cfg.BusModules()...); err != nil {
+		log.Warn("sensor bus modules: the sensors work if the kernel builds these in", "err", err)
+	}
 	if err := boot.SetHostname(cfg.System.Hostname); err != nil {
 		log.Error("hostname", "err", err)
 	}
