@@ -68,12 +68,13 @@ func (s *Sampler) Run(ctx context.Context) error {
 func (s *Sampler) sample(ctx context.Context, sp Spec) {
 	var last Sample
 	var lastGood time.Time
+	l := sensorLog{log: s.log.With("sensor", sp.Name)}
 	backoff := min(sp.Interval, time.Second)
 	for ctx.Err() == nil {
 		sensor, err := s.open(sp)
 		if err != nil {
 			s.pub.Fail(sp.Name, fmt.Errorf("not present: %w", err), lastGood)
-			s.log.Warn("sensor not present; retrying", "sensor", sp.Name, "kind", sp.Kind, "err", err, "in", backoff)
+			l.failed("sensor not present; retrying", err, "kind", sp.Kind, "in", backoff)
 			if !wait.Sleep(ctx, backoff) {
 				return
 			}
@@ -81,7 +82,7 @@ func (s *Sampler) sample(ctx context.Context, sp Spec) {
 			continue
 		}
 		backoff = min(sp.Interval, time.Second)
-		s.log.Info("sensor ready", "sensor", sp.Name, "kind", sp.Kind)
+		l.opened(sp.Kind)
 		failures := 0
 		for failures < s.ReopenAfter {
 			rs, err := sensor.Read(ctx)
@@ -95,9 +96,10 @@ func (s *Sampler) sample(ctx context.Context, sp Spec) {
 			case err != nil:
 				failures++
 				s.pub.Fail(sp.Name, err, lastGood)
-				s.log.Warn("sensor read failed", "sensor", sp.Name, "err", err, "failures", failures)
+				l.failed("sensor read failed", err, "failures", failures)
 			default:
 				failures, lastGood = 0, now
+				l.ok()
 				cur := Sample{Time: now, Readings: rs}
 				if last.Readings == nil || moved(last.Readings, rs, sp.Threshold) {
 					s.pub.Publish(sp.Name, cur)
@@ -108,7 +110,39 @@ func (s *Sampler) sample(ctx context.Context, sp Spec) {
 				return
 			}
 		}
-		s.log.Warn("sensor keeps failing; opening it again", "sensor", sp.Name)
+		l.log.Debug("sensor keeps failing; opening it again")
+	}
+}
+
+// sensorLog logs what happens to one sensor once, not at every interval: the first error,
+// each different one after it, and the recovery. Repeats go to the debug level, so a sensor
+// that is unplugged for a week does not fill the log ring.
+type sensorLog struct {
+	log     *slog.Logger
+	ready   bool   // opened at least once
+	failing string // the last error logged; "" while the sensor works
+}
+
+func (l *sensorLog) failed(msg string, err error, args ...any) {
+	level := slog.LevelWarn
+	if err.Error() == l.failing {
+		level = slog.LevelDebug
+	}
+	l.failing = err.Error()
+	l.log.Log(context.Background(), level, msg, append(args, "err", err)...)
+}
+
+func (l *sensorLog) opened(kind string) {
+	if !l.ready {
+		l.ready = true
+		l.log.Info("sensor opened", "kind", kind)
+	}
+}
+
+func (l *sensorLog) ok() {
+	if l.failing != "" {
+		l.log.Info("sensor recovered", "after", l.failing)
+		l.failing = ""
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,8 +74,13 @@ func registerScripted(t *testing.T, kind string, opens []error, s *scripted) (st
 
 func runSampler(t *testing.T, spec Spec, until func([]string) bool) []string {
 	t.Helper()
+	return runSamplerLog(t, spec, slog.New(slog.DiscardHandler), until)
+}
+
+func runSamplerLog(t *testing.T, spec Spec, log *slog.Logger, until func([]string) bool) []string {
+	t.Helper()
 	rec := &recorder{}
-	s := NewSampler([]Spec{spec}, rec, slog.New(slog.DiscardHandler))
+	s := NewSampler([]Spec{spec}, rec, log)
 	s.MaxBackoff = 5 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -119,4 +125,45 @@ func TestSamplerReopensAfterFailures(t *testing.T) {
 	if *calls < 2 || got[len(got)-1] != "x=2.0" {
 		t.Errorf("opens %d, events %v", *calls, got)
 	}
+}
+
+// TestSamplerLogsChanges: a sensor failing the same way again and again is logged once, a
+// different error again, and the recovery once.
+func TestSamplerLogsChanges(t *testing.T) {
+	gone, crc := errors.New("unplugged"), errors.New("CRC mismatch")
+	sc := &scripted{steps: []any{1.0, gone, gone, gone, gone, gone, gone, gone, crc, crc, 2.0}}
+	kind, _ := registerScripted(t, "test-log", []error{gone, gone}, sc)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	runSamplerLog(t, Spec{Name: "x", Kind: kind, Interval: time.Millisecond}, log,
+		func(ev []string) bool { return len(ev) > 0 && ev[len(ev)-1] == "x=2.0" })
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		_, msg, _ := strings.Cut(l, "msg=")
+		msg, _, _ = strings.Cut(msg, " sensor=")
+		_, err, _ := strings.Cut(l, "err=")
+		got = append(got, strings.Trim(msg, `"`)+" "+err)
+	}
+	want := []string{`sensor not present; retrying unplugged`, `sensor opened `, `sensor recovered `,
+		`sensor read failed unplugged`, `sensor read failed "CRC mismatch"`, `sensor recovered `}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
