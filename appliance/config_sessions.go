@@ -51,6 +51,15 @@ type SessionRequest struct {
 	Accept *MediaType `yaml:"accept"`
 	// Payload is the request's payload. Default: "".
 	Payload string `yaml:"payload"`
+	// Sensors sends, instead of Payload, a snapshot of these sensors'
+	// readings as one SenML pack, taken anew at each send: names from the
+	// sensors section, or ["*"] for all of them. Each sensor's records
+	// carry its base name (urn:dev:pigw:<hostname>:<sensor>:) and the time
+	// of its sample; a sensor without a good reading is left out, and while
+	// none has one the request waits. POST and PUT only, without Payload;
+	// ContentFormat is SenML JSON (110, the default) or SenML CBOR (112).
+	// Default: none.
+	Sensors []string `yaml:"sensors"`
 	// Token is the request's token: text taken byte for byte, or "0x"
 	// followed by an even number of hex digits. At most 8 bytes (CoAP's
 	// limit) once decoded; see TokenBytes. Default: "", a random token.

@@ -249,6 +249,7 @@ func (d *decoder) request(n ast.Node, path string, r *SessionRequest) {
 		field{"content_format", d.mediaType(&r.ContentFormat)},
 		field{"accept", d.mediaType(&r.Accept)},
 		field{"payload", d.str(&r.Payload)},
+		field{"sensors", d.list(&r.Sensors)},
 		field{"token", d.str(&r.Token)},
 		field{"include_options", d.optBoolean(&r.IncludeOptions)},
 		field{"confirmable", d.optBoolean(&r.Confirmable)},

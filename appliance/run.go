@@ -69,20 +69,20 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ss, err := newSessions(cfg.Sessions, srv, log)
-	if err != nil {
-		return err
-	}
-	links := &linkStates{dhcp: map[string]string{}}
-	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
-		return err
-	}
 	names := make([]string, 0, len(cfg.Sensors))
 	for _, sc := range cfg.Sensors {
 		names = append(names, sc.Name)
 	}
 	sres, err := newSensorResources(srv, names, cfg.System.Hostname, log)
 	if err != nil {
+		return err
+	}
+	ss, err := newSessions(cfg.Sessions, srv, sres.Snapshot, log)
+	if err != nil {
+		return err
+	}
+	links := &linkStates{dhcp: map[string]string{}}
+	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
 		return err
 	}
 	specs, closeBuses := sensorSpecs(cfg.Sensors)

@@ -23,15 +23,18 @@ type sensorResources struct {
 	log  *slog.Logger
 	base string // SenML base name: urn:dev:pigw:<hostname>:
 
+	names []string // the sensors, in the config's order
+
 	mu      sync.Mutex
 	res     map[string]*coap.Resource // by path under sensors/
 	last    map[string]float64        // the value each quantity's resource shows
 	failing map[string]bool           // resources answering 5.03 until the next good sample
+	samples map[string]sensors.Sample // by sensor: what its resource shows
 }
 
 func newSensorResources(srv *coap.Server, names []string, hostname string, log *slog.Logger) (*sensorResources, error) {
-	sr := &sensorResources{srv: srv, log: log, base: "urn:dev:pigw:" + hostname + ":", res: map[string]*coap.Resource{}, last: map[string]float64{},
-		failing: map[string]bool{}}
+	sr := &sensorResources{srv: srv, log: log, base: "urn:dev:pigw:" + hostname + ":", names: names, res: map[string]*coap.Resource{},
+		last: map[string]float64{}, failing: map[string]bool{}, samples: map[string]sensors.Sample{}}
 	for _, n := range names {
 		r, err := srv.AddResource("sensors/"+n, coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.sensor"),
 			coap.WithAttribute("if", "core.s"), coap.WithMediaType(coap.TextPlain))
@@ -49,6 +52,9 @@ func (sr *sensorResources) Publish(name string, s sensors.Sample) {
 	if err := sr.set(name, name, s.Time, s.Readings); err != nil {
 		sr.log.Error("publish sensor", "sensor", name, "err", err)
 	}
+	sr.mu.Lock()
+	sr.samples[name] = s
+	sr.mu.Unlock()
 	for _, rd := range s.Readings {
 		path := name + "/" + rd.Name
 		sr.mu.Lock()
@@ -79,6 +85,40 @@ func (sr *sensorResources) Fail(name string, err error, lastGood time.Time) {
 			sr.failing[path] = true
 		}
 	}
+}
+
+// Snapshot is the readings of the named sensors ("*": all of them) that their resources show
+// now, as one SenML pack (JSON or CBOR by mt): each sensor's records with its base name and
+// the time of its sample. Sensors with no good reading now are left out; n is how many are
+// in.
+func (sr *sensorResources) Snapshot(names []string, mt coap.MediaType) (pack []byte, n int, err error) {
+	if len(names) == 1 && names[0] == "*" {
+		names = sr.names
+	}
+	var rs []senml.Record
+	sr.mu.Lock()
+	for _, name := range names {
+		s, ok := sr.samples[name]
+		if !ok || sr.failing[name] {
+			continue
+		}
+		p, err := senml.Pack(sr.base+name+":", s.Time, s.Readings)
+		if err != nil {
+			sr.mu.Unlock()
+			return nil, 0, err
+		}
+		rs, n = append(rs, p...), n+1
+	}
+	sr.mu.Unlock()
+	if rs == nil {
+		rs = []senml.Record{}
+	}
+	if mt == coap.AppSenMLCBOR {
+		pack, err = senml.EncodeCBOR(rs)
+	} else {
+		pack, err = senml.EncodeJSON(rs)
+	}
+	return pack, n, err
 }
 
 // set publishes readings at sensors/<path>, making the resource of a quantity on first use.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -689,5 +690,26 @@ func TestDefaultYAMLSensorsExample(t *testing.T) {
 	}
 	if !kinds["bme280"] || !kinds["ds18b20"] || ins != 1 || len(c.GPIO) != 2 {
 		t.Errorf("the sensors example of default.yaml does not have a bme280, a ds18b20, an input and an output:\n%s", example)
+	}
+}
+
+func TestBusModules(t *testing.T) {
+	for _, tc := range []struct {
+		sensors string
+		want    []string
+	}{
+		{"[]", nil},
+		{"[{name: a, kind: soc}, {name: b, kind: simulated}]", nil},
+		{"[{name: a, kind: bme280}, {name: b, kind: lm75, address: 0x48}]", []string{"i2c-dev"}},
+		{"[{name: a, kind: ds18b20, id: 28-0316a2794dff}]", []string{"w1-gpio", "w1-therm"}},
+		{"[{name: a, kind: ds18b20, id: 28-0316a2794dff}, {name: b, kind: sht4x}]", []string{"i2c-dev", "w1-gpio", "w1-therm"}},
+	} {
+		c, err := Parse("pigw.yaml", []byte("sensors: "+tc.sensors+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.BusModules(); !slices.Equal(got, tc.want) {
+			t.Errorf("sensors %s: BusModules %q, want %q", tc.sensors, got, tc.want)
+		}
 	}
 }

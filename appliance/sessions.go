@@ -23,10 +23,11 @@ import (
 // that cannot be reached is retried with back-off; a periodic request waits for the one
 // before it, so nothing queues.
 type sessions struct {
-	cfg    []Session
-	client *coap.Client
-	log    *slog.Logger
-	res    map[string]*coap.Resource // by "<session>" and "<session>/<request>"
+	cfg      []Session
+	client   *coap.Client
+	log      *slog.Logger
+	res      map[string]*coap.Resource // by "<session>" and "<session>/<request>"
+	snapshot snapshotFunc              // the sensors' readings, for requests that send them
 
 	mu   sync.Mutex
 	last map[string]map[string]json.RawMessage // session → request → its last result
@@ -37,10 +38,15 @@ const (
 	backoffMin      = time.Second
 	backoffMax      = 5 * time.Minute
 	maxShownPayload = 4096
+	snapshotRetry   = time.Second // while the sensors of a request have no readings
 )
 
-func newSessions(cfg []Session, srv *coap.Server, log *slog.Logger) (*sessions, error) {
-	ss := &sessions{cfg: cfg, client: coap.NewClient(log), log: log, res: map[string]*coap.Resource{},
+// snapshotFunc gives a SenML pack of the named sensors' readings and how many sensors are in
+// it (sensorResources.Snapshot).
+type snapshotFunc func(names []string, mt coap.MediaType) ([]byte, int, error)
+
+func newSessions(cfg []Session, srv *coap.Server, snapshot snapshotFunc, log *slog.Logger) (*sessions, error) {
+	ss := &sessions{cfg: cfg, client: coap.NewClient(log), log: log, snapshot: snapshot, res: map[string]*coap.Resource{},
 		last: map[string]map[string]json.RawMessage{}, conn: map[string]string{}}
 	for _, sc := range cfg {
 		ss.last[sc.Name] = map[string]json.RawMessage{}
@@ -115,6 +121,11 @@ func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session str
 	every := time.Duration(rq.Every)
 	failWait := backoffMin
 	for {
+		if rq.Sensors != nil {
+			if !ss.takeSnapshot(ctx, session, rq, &req) {
+				return
+			}
+		}
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if rq.Timeout > 0 {
 			rctx, cancel = context.WithTimeout(ctx, time.Duration(rq.Timeout))
@@ -136,6 +147,26 @@ func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session str
 		}
 		if !wait.Sleep(ctx, next) {
 			return
+		}
+	}
+}
+
+// takeSnapshot puts the readings of rq.Sensors into req's payload, waiting while there are
+// none; false when ctx ends first.
+func (ss *sessions) takeSnapshot(ctx context.Context, session string, rq SessionRequest, req *coap.Request) bool {
+	for logged := false; ; logged = true {
+		pack, n, err := ss.snapshot(rq.Sensors, req.ContentFormat)
+		switch {
+		case err != nil:
+			ss.log.Error("session request: sensor readings", "session", session, "request", rq.Name, "err", err)
+		case n > 0:
+			req.Payload = pack
+			return true
+		case !logged:
+			ss.log.Info("session request waits for sensor readings", "session", session, "request", rq.Name, "sensors", rq.Sensors)
+		}
+		if !wait.Sleep(ctx, snapshotRetry) {
+			return false
 		}
 	}
 }

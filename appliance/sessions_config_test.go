@@ -435,7 +435,7 @@ func TestParseErrorsSessions(t *testing.T) {
 		{
 			"request unknown field",
 			"sessions:\n  - name: a\n    peer: coap://h\n    requests:\n      - {uri: time}\n",
-			`pigw.yaml:5:10: sessions[0].requests[0].uri: unknown field (known: name, method, path, content_format, accept, payload, token, include_options, confirmable, every, timeout)`,
+			`pigw.yaml:5:10: sessions[0].requests[0].uri: unknown field (known: name, method, path, content_format, accept, payload, sensors, token, include_options, confirmable, every, timeout)`,
 		},
 		{
 			"requests not a list",

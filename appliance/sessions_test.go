@@ -71,7 +71,7 @@ sessions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss, err := newSessions(cfg.Sessions, srv, log)
+	ss, err := newSessions(cfg.Sessions, srv, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.wifi(&c.Wifi, "wifi", c.Network.Interfaces, "network.interfaces")
 	v.time(&c.Time, "time")
 	v.uniqueNames(append(v.sensors(c.Sensors, "sensors"), v.gpios(c.GPIO, "gpio")...))
+	v.sessionSensors(c.Sessions, c.Sensors, "sessions")
 	return v.errs
 }
 

@@ -151,6 +151,10 @@ func (v *validator) request(r *SessionRequest, path string, i int) (nameOK bool)
 		}
 	}
 
+	if r.Sensors != nil {
+		v.snapshot(r, path)
+	}
+
 	if r.IncludeOptions == nil {
 		r.IncludeOptions = ptrTo(true)
 	}

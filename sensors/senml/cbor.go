@@ -34,13 +34,22 @@ func CBOR(base string, t time.Time, readings []sensors.Reading) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	b, err := EncodeCBOR(rs)
+	if err != nil {
+		return nil, fmt.Errorf("senml pack %q: %w", base, err)
+	}
+	return b, nil
+}
+
+// EncodeCBOR encodes records as a SenML CBOR pack, deterministically; see EncodeJSON.
+func EncodeCBOR(rs []Record) ([]byte, error) {
 	em, _, err := cborModes()
 	if err != nil {
-		return nil, fmt.Errorf("senml pack %q: CBOR: %w", base, err)
+		return nil, fmt.Errorf("CBOR: %w", err)
 	}
 	b, err := em.Marshal(rs)
 	if err != nil {
-		return nil, fmt.Errorf("senml pack %q: CBOR: %w", base, err)
+		return nil, fmt.Errorf("CBOR: %w", err)
 	}
 	return b, nil
 }

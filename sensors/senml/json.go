@@ -17,9 +17,20 @@ func JSON(base string, t time.Time, readings []sensors.Reading) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
+	b, err := EncodeJSON(rs)
+	if err != nil {
+		return nil, fmt.Errorf("senml pack %q: %w", base, err)
+	}
+	return b, nil
+}
+
+// EncodeJSON encodes records as a SenML JSON pack: for packs of several devices, each
+// device's records from Pack one after the other (a base name or time in a record holds
+// until the next record that sets one, RFC 8428 §4.5).
+func EncodeJSON(rs []Record) ([]byte, error) {
 	b, err := json.Marshal(rs)
 	if err != nil {
-		return nil, fmt.Errorf("senml pack %q: JSON: %w", base, err)
+		return nil, fmt.Errorf("JSON: %w", err)
 	}
 	return b, nil
 }
