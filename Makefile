@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-deps test-vm vm-kernel bench lint fuzz clean
+.PHONY: build run test test-deps test-vm vm-kernel bench lint fuzz clean flash
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 export PIGW_VM_KERNEL_DIR
@@ -29,7 +29,7 @@ vm-kernel:
 	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_KERNEL_DIR)
 
 ## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel.
-test-vm: vm-kernel
+test-vm: vm-kernel test-deps
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 
 test-deps:
@@ -53,3 +53,10 @@ lint:
 
 clean:
 	rm -rf bin
+
+## flash: bin/pigw-rpi.img to an SD card, checked before and read back after: make flash DEVICE=/dev/sdX
+## (lsblk lists the devices; it asks before writing, FLASH_FLAGS=--yes does not).
+FLASH_IMAGE ?= bin/pigw-rpi.img
+flash: build
+	@test -n "$(DEVICE)" || { echo "usage: make flash DEVICE=/dev/sdX (lsblk lists the devices)"; exit 2; }
+	./$(BIN) flash --device $(DEVICE) $(FLASH_FLAGS) $(FLASH_IMAGE)

@@ -16,6 +16,7 @@ const usage = `pigw: a CoAP gateway appliance for the Raspberry Pi
 Usage:
   pigw run [--config FILE] [--state-dir DIR] [--log-level LEVEL]   run the appliance
   pigw coap get|put|post|delete|fetch|observe|discover ...          a CoAP client
+  pigw flash --device /dev/sdX [--yes] IMAGE                        write an SD-card image to a card
   pigw version                                                      print the version
 
 Run "pigw run --help" for the flags of run.
@@ -41,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAppliance(args[1:], stderr)
 	case "coap":
 		return runCoAP(args[1:], os.Stdin, stdout, stderr)
+	case "flash":
+		return runFlash(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pigw", version)
 		return 0
