@@ -34,7 +34,7 @@ func Setup(log *slog.Logger) Result {
 	for _, err := range mountEssentials() {
 		log.Error("mount", "err", err)
 	}
-	if err := LoadModules(log, storageModules...); err != nil {
+	if err := loadPresent(log, storageModules...); err != nil {
 		log.Warn("storage modules", "err", err)
 	}
 	var r Result

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,7 +14,8 @@ import (
 )
 
 // storageModules are what mounting /perm and the boot partition needs on a kernel that builds
-// them as modules (Debian's does; the Pi kernel builds most in). Missing ones are skipped.
+// them as modules (Debian's does; the Pi kernel builds most in). Missing ones are skipped
+// (see loadPresent).
 var storageModules = []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "vfat", "nls_cp437", "nls_ascii"}
 
 // moduleDir is /lib/modules/<running kernel>.
@@ -107,6 +109,27 @@ func LoadModules(log *slog.Logger, names ...string) error {
 		name, params, _ := strings.Cut(strings.TrimSpace(n), " ")
 		if err := ix.load(log, modName(name), strings.TrimSpace(params), done, 0); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// loadPresent loads those of names that the running kernel has as modules, as LoadModules
+// does; names it builds in or lacks are skipped, and a kernel without modules.dep (one that
+// builds everything in, such as gokrazy's) has nothing to load.
+func loadPresent(log *slog.Logger, names ...string) error {
+	ix, err := loadIndex()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	var errs []error
+	for _, n := range names {
+		if _, ok := ix.path[modName(n)]; ok {
+			errs = append(errs, ix.load(log, modName(n), "", done, 0))
 		}
 	}
 	return errors.Join(errs...)

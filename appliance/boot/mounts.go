@@ -63,12 +63,25 @@ func mountBoot(log interface{ Info(string, ...any) }) error {
 	if err != nil {
 		return fmt.Errorf("a FAT boot partition: %w", err)
 	}
-	if err := doMount(mount{dev, BootDir, "vfat", unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOSUID | unix.MS_NOEXEC, "codepage=437,iocharset=ascii"}); err != nil {
-		return err
+	var errs []error
+	for _, opts := range bootMountOptions {
+		err := doMount(mount{dev, BootDir, "vfat", unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOSUID | unix.MS_NOEXEC, opts})
+		if err == nil {
+			log.Info("mounted the boot partition read-only", "device", dev, "at", BootDir, "options", opts)
+			return nil
+		}
+		errs = append(errs, err)
+		if !errors.Is(err, unix.EINVAL) {
+			break
+		}
 	}
-	log.Info("mounted the boot partition read-only", "device", dev, "at", BootDir)
-	return nil
+	return errors.Join(errs...)
 }
+
+// bootMountOptions are tried in turn: the kernel refuses (EINVAL) a character set it lacks,
+// and kernels differ in which they build in (Debian's has ascii as a module, gokrazy's
+// kernels build in cp437 and iso8859-1 only). pigw.yaml is ASCII in any of them.
+var bootMountOptions = []string{"codepage=437,iocharset=ascii", "codepage=437,iocharset=iso8859-1", ""}
 
 // Unmount syncs and unmounts /perm (and the boot partition), for a clean stop.
 func Unmount() error {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # fetch-kernel.sh DIR: prepares what internal/vmtest needs to boot QEMU guests.
 #
-# Installs the host tools when missing (qemu-system-x86_64, cpio, mkfs.ext4, mkfs.vfat,
+# Installs the host tools when missing (qemu-system-x86_64 and -aarch64, cpio, mkfs.ext4, mkfs.vfat,
 # mcopy, depmod, xz) and, through fetch-wifi-tools.sh, the WiFi lab's programs, then
 # downloads the Debian amd64 kernel that linux-image-amd64 points to, unpacks it into
 # DIR/root, runs depmod, and writes DIR/kver and DIR/vmlinuz, and DIR/vmlinux: the kernel
@@ -24,7 +24,7 @@ apt_update() {
 
 # Host tools: command -> Debian package.
 missing=
-for pair in qemu-system-x86_64:qemu-system-x86 cpio:cpio mkfs.ext4:e2fsprogs \
+for pair in qemu-system-x86_64:qemu-system-x86 qemu-system-aarch64:qemu-system-arm cpio:cpio mkfs.ext4:e2fsprogs \
 	mkfs.vfat:dosfstools mcopy:mtools depmod:kmod xz:xz-utils; do
 	cmd=${pair%%:*}
 	pkg=${pair#*:}

@@ -205,24 +205,7 @@ func Start(t testing.TB, o Options) *VM {
 		t.Fatalf("vmtest: initramfs: %v", err)
 	}
 
-	vm := &VM{
-		t:       t,
-		console: newConsoleBuf(os.Getenv("PIGW_VM_CONSOLE") != ""),
-		stderr:  newConsoleBuf(false),
-		ports:   map[int]int{},
-		done:    make(chan struct{}),
-	}
-	// Not restrict=on: libslirp then drops every UDP datagram from the guest, answers to
-	// forwarded ports included.
-	netdev := "user,id=n0"
-	for _, gp := range o.ForwardUDP {
-		hp, err := freeUDPPort()
-		if err != nil {
-			t.Fatalf("vmtest: free UDP port: %v", err)
-		}
-		vm.ports[gp] = hp
-		netdev += fmt.Sprintf(",hostfwd=udp:127.0.0.1:%d-:%d", hp, gp)
-	}
+	vm := newVM(t, o.ForwardUDP)
 	args := []string{
 		"-accel", "tcg",
 		"-cpu", "max", // RDRAND: the guest's RNG is ready at once
@@ -233,7 +216,7 @@ func Start(t testing.TB, o Options) *VM {
 		"-kernel", k.vmlinuz,
 		"-initrd", initrd,
 		"-append", strings.TrimSpace("console=ttyS0 panic=-1 " + o.Cmdline),
-		"-netdev", netdev,
+		"-netdev", vm.netdev(),
 		"-device", "virtio-net-pci,netdev=n0,romfile=",
 	}
 	for _, d := range []string{o.PermDisk, o.BootDisk} {
@@ -241,9 +224,48 @@ func Start(t testing.TB, o Options) *VM {
 			args = append(args, "-drive", "file="+d+",if=virtio,format=raw")
 		}
 	}
-	args = append(args, o.QEMUArgs...)
+	vm.launch(qemuBinary, append(args, o.QEMUArgs...), o.StartTimeout)
+	return vm
+}
 
-	vm.cmd = exec.Command(qemuBinary, args...)
+// newVM picks free host ports for the guest ports to forward.
+func newVM(t testing.TB, forwardUDP []int) *VM {
+	t.Helper()
+	vm := &VM{
+		t:       t,
+		console: newConsoleBuf(os.Getenv("PIGW_VM_CONSOLE") != ""),
+		stderr:  newConsoleBuf(false),
+		ports:   map[int]int{},
+		done:    make(chan struct{}),
+	}
+	for _, gp := range forwardUDP {
+		hp, err := freeUDPPort()
+		if err != nil {
+			t.Fatalf("vmtest: free UDP port: %v", err)
+		}
+		vm.ports[gp] = hp
+	}
+	return vm
+}
+
+// netdev is QEMU's user network "n0" with the forwarded ports.
+func (vm *VM) netdev() string {
+	// Not restrict=on: libslirp then drops every UDP datagram from the guest, answers to
+	// forwarded ports included.
+	netdev := "user,id=n0"
+	for gp, hp := range vm.ports {
+		netdev += fmt.Sprintf(",hostfwd=udp:127.0.0.1:%d-:%d", hp, gp)
+	}
+	return netdev
+}
+
+// launch starts QEMU and returns once the guest has printed its first byte on the serial
+// console; it fails the test if QEMU exits or stays silent before that. t.Cleanup kills QEMU
+// and, if the test failed, logs the console.
+func (vm *VM) launch(qemu string, args []string, startTimeout time.Duration) {
+	t := vm.t
+	t.Helper()
+	vm.cmd = exec.Command(qemu, args...)
 	vm.cmd.Stdin = nil
 	vm.cmd.Stdout = vm.console
 	vm.cmd.Stderr = vm.stderr
@@ -264,22 +286,22 @@ func Start(t testing.TB, o Options) *VM {
 		}
 	})
 
-	timer := time.NewTimer(o.StartTimeout)
+	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	for {
 		n, changed := vm.console.state()
 		if n > 0 {
-			return vm
+			return
 		}
 		select {
 		case <-changed:
 		case <-vm.done:
 			if vm.console.len() > 0 {
-				return vm
+				return
 			}
 			t.Fatalf("vmtest: QEMU exited at start (%v): %s", vm.waitErr, vm.stderr.String())
 		case <-timer.C:
-			t.Fatalf("vmtest: no console output from the guest within %v", o.StartTimeout)
+			t.Fatalf("vmtest: no console output from the guest within %v", startTimeout)
 		}
 	}
 }
