@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test test-deps test-vm vm-kernel bench lint fuzz clean flash
+.PHONY: build run image firmware test test-deps test-vm vm-kernel bench lint fuzz clean flash
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 export PIGW_VM_KERNEL_DIR
@@ -17,6 +17,22 @@ build:
 ## run: the appliance on the built-in config (the tutorial's server example) on UDP 5683.
 run: build
 	./$(BIN) run
+
+## image: the SD-card image bin/pigw-rpi.img (CONFIG=pigw.yaml, OVERLAYS="overlays/i2c ...",
+## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR.
+IMAGE        := bin/pigw-rpi.img
+CONFIG       ?=
+OVERLAYS     ?=
+SIZE         ?= 2G
+FIRMWARE_DIR ?= /var/cache/pigw-firmware
+image: firmware
+	@mkdir -p bin
+	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
+		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o))
+
+## firmware: Debian's WiFi firmware for the Pi and the regulatory database (cached).
+firmware:
+	bash image/fetch-firmware.sh $(FIRMWARE_DIR)
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant), then vet and
 ## every test with the race detector.
@@ -34,9 +50,10 @@ test-vm: vm-kernel test-deps
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
-		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony and wpasupplicant for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant; }
+		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null \
+		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null || { \
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, fdisk, mtools, squashfs-tools and e2fsprogs for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant fdisk mtools squashfs-tools e2fsprogs; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run; prints the figures.
 bench: test-deps

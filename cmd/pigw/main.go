@@ -17,6 +17,7 @@ Usage:
   pigw run [--config FILE] [--state-dir DIR] [--log-level LEVEL]   run the appliance
   pigw coap get|put|post|delete|fetch|observe|discover ...          a CoAP client
   pigw flash --device /dev/sdX [--yes] IMAGE                        write an SD-card image to a card
+  pigw image build --out FILE [--config F] [--overlay DIR]...       build the SD-card image
   pigw version                                                      print the version
 
 Run "pigw run --help" for the flags of run.
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAppliance(args[1:], stderr)
 	case "coap":
 		return runCoAP(args[1:], os.Stdin, stdout, stderr)
+	case "image":
+		return runImage(args[1:], stderr)
 	case "flash":
 		return runFlash(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":

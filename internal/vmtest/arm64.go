@@ -45,14 +45,14 @@ type ImageOptions struct {
 const ImageCmdline = "console=ttyAMA0 root=/dev/vda2 rootfstype=squashfs init=/pigw rootwait panic=-1"
 
 // ARM64Kernel returns the path of kernel.arm64's vmlinuz in the module cache, or skips the
-// test (fails it under CI) when the module is not downloaded: `make vm-kernel` downloads
-// it.
+// test (fails it under CI) when the module is not downloaded (the go command fetches it
+// when it builds the tests, which import it).
 func ARM64Kernel(t testing.TB) string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", arm64KernelModule).Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
-		skipOrFatal(t, fmt.Sprintf("%s is not in the module cache (%v): run `make vm-kernel` or `go mod download %s`", arm64KernelModule, err, arm64KernelModule))
+		skipOrFatal(t, fmt.Sprintf("%s is not in the module cache (%v): run `go mod download %s`", arm64KernelModule, err, arm64KernelModule))
 	}
 	k := filepath.Join(dir, "vmlinuz")
 	if _, err := os.Stat(k); err != nil {

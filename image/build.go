@@ -1,0 +1,157 @@
+package image
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Partition sizes. The boot partition holds the firmware (22 MiB), the kernel (45 MiB), its
+// device trees and overlays (5 MiB) and the user's files: 256 MiB leaves room for kernels to
+// grow. Each root holds pigw (about 20 MiB), modules and WiFi firmware: 256 MiB, or more when
+// the squashfs needs it. Root B, for updates, is left empty (zeros): nothing boots from it
+// until an update writes it. /perm takes the rest of the image, at least 64 MiB.
+const (
+	bootSize    = 256 << 20
+	minRootSize = 256 << 20
+	minPermSize = 64 << 20
+	// DefaultSize is the image size when Options.Size is 0.
+	DefaultSize = 2 << 30
+	permLabel   = "perm"
+)
+
+// Options say what goes into the image.
+type Options struct {
+	Out         string   // the image file to write; required
+	Size        int64    // bytes; 0 is DefaultSize
+	Config      string   // the boot partition's pigw.yaml; "" writes a commented starter
+	Overlays    []string // directories with boot/ and root/ laid over the image
+	FirmwareDir string   // a Debian-like root with lib/firmware/brcm/ and regulatory.db
+	Pigw        string   // a prebuilt arm64 pigw; "" cross-compiles ./cmd/pigw of ModuleRoot
+	Arch        string   // "" or "arm64", the only one
+	Version     string   // main.version of the compiled pigw; "" is "dev"
+	ModuleRoot  string   // pigw's module root; "" is the working directory
+	// Time stamps every file; zero is the commit time of the newest pinned kernel or
+	// firmware module. Callers pass SOURCE_DATE_EPOCH here.
+	Time time.Time
+	Log  io.Writer // progress; nil says nothing
+	TTY  bool      // Log is a terminal
+}
+
+// Partition is one partition of a built image, in bytes.
+type Partition struct {
+	Name        string
+	Start, Size int64
+	Used        int64 // by the filesystem
+}
+
+// Result describes a built image.
+type Result struct {
+	Partitions []Partition
+	Size       int64
+	DiskID     uint32 // MBR disk signature: root=PARTUUID=<DiskID>-02
+	Kernel     string // kernel version
+	Warnings   []string
+}
+
+// Build writes the image. It writes Out.tmp and renames it to Out when done, so a failed build
+// leaves no image behind.
+func Build(ctx context.Context, o Options) (*Result, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	p := &progress{w: o.Log, tty: o.TTY}
+	tmp, err := os.MkdirTemp("", "pigw-image")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	pigw := o.Pigw
+	if pigw == "" {
+		err = p.step("compile pigw for linux/arm64", func() (err error) {
+			pigw, err = compilePigw(ctx, o.ModuleRoot, o.Version, tmp)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := checkBinary(pigw); err != nil {
+		return nil, err
+	}
+	var in *inputs
+	if err := p.step("gather kernel, firmware, config and overlays", func() (err error) {
+		in, err = gather(ctx, &o, pigw)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	res := &Result{Size: o.Size, Kernel: in.kver}
+	if in.noFirmware {
+		res.Warnings = append(res.Warnings, "no WiFi firmware (lib/firmware/brcm) in --firmware-dir: the image has no WiFi; make firmware fetches it")
+	}
+	if in.noRegdb {
+		res.Warnings = append(res.Warnings, "no regulatory.db in --firmware-dir: WiFi keeps to the world regulatory domain")
+	}
+	for _, w := range res.Warnings {
+		p.printf("warning: %s\n", w)
+	}
+	var digest []byte
+	if err := p.step("hash the inputs", func() error {
+		h := sha256.New()
+		fmt.Fprintf(h, "pigw image v1 size %d\n", o.Size)
+		if err := in.boot.hash(h); err != nil {
+			return err
+		}
+		if err := in.root.hash(h); err != nil {
+			return err
+		}
+		digest = h.Sum(nil)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	mtime := o.Time
+	if mtime.IsZero() {
+		for _, v := range in.versions {
+			if t, ok := versionTime(v); ok && t.After(mtime) {
+				mtime = t
+			}
+		}
+	}
+	res.DiskID = seed32(digest, "mbr disk id")
+	in.boot.addData("cmdline.txt", 0o644, []byte(cmdlineTxt(res.DiskID)))
+	if err := write(ctx, &o, p, in, digest, mtime, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (o *Options) check() error {
+	if o.Out == "" {
+		return fmt.Errorf("--out: missing: name the image file to write, such as --out pigw-rpi.img")
+	}
+	if o.Arch != "" && o.Arch != "arm64" {
+		return fmt.Errorf("--arch %s: only arm64 is supported (Pi 3, 4, 5, Zero 2 W)", o.Arch)
+	}
+	if o.Size == 0 {
+		o.Size = DefaultSize
+	}
+	if need := int64(align + bootSize + 2*minRootSize + minPermSize); o.Size < need {
+		return fmt.Errorf("--size %d MiB: too small, the partitions need at least %d MiB (4 MiB table, boot %d MiB, root A and B %d MiB each, /perm %d MiB)",
+			o.Size>>20, need>>20, bootSize>>20, minRootSize>>20, minPermSize>>20)
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.ModuleRoot == "" {
+		o.ModuleRoot = "."
+	}
+	var err error
+	o.ModuleRoot, err = filepath.Abs(o.ModuleRoot)
+	return err
+}

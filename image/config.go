@@ -1,0 +1,99 @@
+package image
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// The files the builder writes itself: the firmware's config.txt and the kernel's
+// cmdline.txt on the boot partition, the image's /etc/pigw.yaml, and a commented pigw.yaml
+// for the boot partition when the user gives none.
+
+// configTxt is config.txt for the Pi firmware, with the overlays' fragments appended after
+// an [all] section, so that a conditional section in the base cannot swallow them.
+func configTxt(fragments []fragment) string {
+	var b strings.Builder
+	b.WriteString(`# config.txt: read by the Raspberry Pi firmware at power-on.
+# Written by pigw image build; the fragments of --overlay directories follow at the end.
+
+# Start the CPU in 64-bit mode with the kernel on this partition.
+arm_64bit=1
+kernel=vmlinuz
+# A serial console on the GPIO header: TX is pin 8, RX pin 10, 115200 baud.
+enable_uart=1
+# pigw draws nothing: the least memory for the GPU, no rainbow splash.
+gpu_mem=16
+disable_splash=1
+`)
+	for _, f := range fragments {
+		fmt.Fprintf(&b, "\n[all]\n# from %s\n%s", f.name, f.text)
+		if !strings.HasSuffix(f.text, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// A fragment is an overlay's boot/config.txt.
+type fragment struct{ name, text string }
+
+// cmdlineTxt boots the root A squashfs with pigw as init.
+func cmdlineTxt(diskID uint32) string {
+	return fmt.Sprintf("console=serial0,115200 console=tty1 root=PARTUUID=%s rootfstype=squashfs init=/pigw rootwait panic=10\n",
+		partUUID(diskID, 2))
+}
+
+// etcConfig is the image's /etc/pigw.yaml: what a Pi needs on top of the built-in defaults.
+// wifiModules are the WiFi driver's modules that the kernel has as modules (not built in).
+func etcConfig(wifiModules []string) string {
+	var b strings.Builder
+	b.WriteString(`# /etc/pigw.yaml: the defaults of this image, written by pigw image build.
+# pigw.yaml on the boot partition is laid over it: write only what to change there.
+coap:
+  service_discovery: true  # answer multicast GET /.well-known/core
+system:
+  hostname: pigw
+`)
+	if len(wifiModules) > 0 {
+		fmt.Fprintf(&b, "  modules: [%s]  # the Pi's WiFi: brcmfmac and its chip vendors' parts\n", strings.Join(wifiModules, ", "))
+	}
+	b.WriteString(`network:
+  interfaces:
+    - {name: eth0, dhcp: true}
+    - {name: wlan0, dhcp: true}
+wifi:
+  interface: wlan0
+  backend: auto
+`)
+	return b.String()
+}
+
+// starterConfig is the boot partition's pigw.yaml when the user gives none: all comments, so
+// the image's defaults hold until it is edited.
+const starterConfig = `# pigw.yaml: the configuration of this pigw gateway. Edit it on the SD card's
+# boot partition from any computer; pigw reads it at boot. It is laid over the
+# image's /etc/pigw.yaml: Ethernet and WiFi by DHCP, CoAP discovery on.
+#
+# To join a WiFi network, remove the '# ' of these lines and fill them in:
+#
+# wifi:
+#   country: DE  # where the Pi is: two letters (ISO 3166-1)
+#   networks:
+#     - {ssid: home, psk: "the passphrase"}
+#
+# Sensors and GPIO pins, served as /sensors/<name> and /gpio/<name>:
+#
+# sensors:
+#   - {name: room, kind: bme280}  # I2C bus 1, address 0x76; build with --overlay overlays/i2c
+# gpio:
+#   - {name: led, pin: GPIO27, direction: out}
+`
+
+// overlayName is how progress and config.txt name an overlay directory.
+func overlayName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return "overlay " + filepath.Base(abs)
+	}
+	return "overlay " + dir
+}

@@ -1,0 +1,118 @@
+package image
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// The root filesystem carries only the kernel modules the configuration loads, with what
+// they depend on, and a modules.dep listing just those: pigw's loader (appliance/boot) reads
+// modules.dep, modules.softdep and modules.builtin, which are copied as they are.
+
+// kmodIndex is a kernel's modules.dep and modules.builtin.
+type kmodIndex struct {
+	dir     string              // lib/modules/<kver>
+	path    map[string]string   // module name → path relative to dir
+	deps    map[string][]string // module name → paths, as modules.dep lists them
+	builtin map[string]bool
+}
+
+func kmodName(p string) string {
+	base := path.Base(p)
+	if i := strings.Index(base, ".ko"); i >= 0 {
+		base = base[:i]
+	}
+	return strings.ReplaceAll(base, "-", "_")
+}
+
+func readKmodIndex(dir string) (*kmodIndex, error) {
+	ix := &kmodIndex{dir: dir, path: map[string]string{}, deps: map[string][]string{}, builtin: map[string]bool{}}
+	err := eachLine(filepath.Join(dir, "modules.dep"), func(l string) {
+		mod, deps, ok := strings.Cut(l, ":")
+		if ok {
+			ix.path[kmodName(mod)] = mod
+			ix.deps[kmodName(mod)] = strings.Fields(deps)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(l string) { ix.builtin[kmodName(l)] = true })
+	return ix, nil
+}
+
+func eachLine(p string, fn func(string)) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			fn(l)
+		}
+	}
+	return sc.Err()
+}
+
+// closure returns the paths of the named modules and their dependencies, sorted. Built-in
+// modules need nothing; a name the kernel does not have is an error.
+func (ix *kmodIndex) closure(names []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, n := range names {
+		n = kmodName(n)
+		if ix.builtin[n] {
+			continue
+		}
+		p, ok := ix.path[n]
+		if !ok {
+			return nil, fmt.Errorf("kernel module %s: neither built into the kernel nor in %s/modules.dep", n, ix.dir)
+		}
+		set[p] = true
+		for _, d := range ix.deps[n] {
+			set[d] = true
+		}
+	}
+	var ps []string
+	for p := range set {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return ps, nil
+}
+
+// addModules puts the modules into the root tree under lib/modules/<kver>, with a modules.dep
+// of theirs, and the kernel's modules.builtin and modules.softdep.
+func (ix *kmodIndex) addModules(root tree, kver string, names []string) ([]string, error) {
+	paths, err := ix.closure(names)
+	if err != nil {
+		return nil, err
+	}
+	base := "lib/modules/" + kver
+	var dep strings.Builder
+	for _, p := range paths {
+		if err := root.addFile(base+"/"+p, 0o644, filepath.Join(ix.dir, p)); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&dep, "%s:", p)
+		for _, d := range ix.deps[kmodName(p)] {
+			fmt.Fprintf(&dep, " %s", d)
+		}
+		dep.WriteString("\n")
+	}
+	root.addData(base+"/modules.dep", 0o644, []byte(dep.String()))
+	for _, f := range []string{"modules.builtin", "modules.softdep"} {
+		if _, err := os.Stat(filepath.Join(ix.dir, f)); err == nil {
+			if err := root.addFile(base+"/"+f, 0o644, filepath.Join(ix.dir, f)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return paths, nil
+}
