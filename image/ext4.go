@@ -10,10 +10,9 @@ import (
 // /perm is an empty ext4 filesystem with lost+found, made here because no pure-Go writer
 // makes one reproducibly. It keeps to what every ext4 driver and e2fsck know: 4 KiB blocks,
 // 32-bit block numbers, extents, file types in directory entries, hashed directories,
-// sparse superblock backups, 256-byte inodes. No metadata checksums, no flex_bg, no resize
-// inode. The inode tables are left as zeros, which the image file already holds.
-//
-// A journal (has_journal) is not written: the kernel mounts the filesystem without one.
+// sparse superblock backups, 256-byte inodes, an internal journal (journal.go). No metadata
+// checksums, no flex_bg, no resize inode. The inode tables and the journal's log are left as
+// zeros, which the image file already holds.
 
 const (
 	e4Block         = 4096
@@ -69,8 +68,8 @@ func hasSuper(g int64) bool {
 }
 
 // writeExt4 writes an empty filesystem of at most size bytes at the start of w, and returns
-// the size it uses.
-func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
+// its size and the bytes its metadata, journal and lost+found take.
+func writeExt4(w io.WriterAt, size int64, p ext4Params) (fsSize, used int64, err error) {
 	blocks := size / e4Block
 	groups := (blocks + e4BlocksPerGrp - 1) / e4BlocksPerGrp
 	gdtBlocks := (groups*32 + e4Block - 1) / e4Block
@@ -86,10 +85,10 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 		blocks = groups * e4BlocksPerGrp
 	}
 	if groups < 1 || blocks < overhead(0)+e4MinGroupTail {
-		return 0, fmt.Errorf("ext4: %d bytes is too small", size)
+		return 0, 0, fmt.Errorf("ext4: %d bytes is too small", size)
 	}
 	if blocks >= 1<<32 {
-		return 0, fmt.Errorf("ext4: %d bytes is too large (16 TiB at most)", size)
+		return 0, 0, fmt.Errorf("ext4: %d bytes is too large (16 TiB at most)", size)
 	}
 	le := binary.LittleEndian
 	put := func(b []byte, block int64) error {
@@ -98,7 +97,18 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 	}
 	gdt := make([]byte, gdtBlocks*e4Block)
 	var freeBlocks, freeInodes int64
-	firstData := overhead(0) // the first block after group 0's metadata: root, then lost+found
+	jBlocks, err := journalBlocks(blocks)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Group 0 holds, after its metadata, the root directory, lost+found, then the journal:
+	// one contiguous run, as mke2fs lays out a one-group filesystem.
+	firstData := overhead(0)
+	root, lf := firstData, firstData+1
+	journal := lf + e4LostFoundBlks
+	if journal+jBlocks > min(blocks, e4BlocksPerGrp) {
+		return 0, 0, fmt.Errorf("ext4: %d bytes is too small for a %d-block journal", size, jBlocks)
+	}
 	for g := int64(0); g < groups; g++ {
 		start := g * e4BlocksPerGrp
 		n := min(e4BlocksPerGrp, blocks-start)
@@ -110,8 +120,8 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 		usedInodes := int64(0)
 		dirs := 0
 		if g == 0 {
-			used += 1 + e4LostFoundBlks
-			usedInodes = e4LostFoundIno
+			used = journal + jBlocks    // root, lost+found and the journal follow the metadata
+			usedInodes = e4LostFoundIno // the reserved inodes 1-10 (8 the journal), and lost+found
 			dirs = 2
 		}
 		bb := make([]byte, e4Block)
@@ -121,10 +131,10 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 		setBits(ib, 0, usedInodes)
 		setBits(ib, e4InodesPerGrp, 8*e4Block)
 		if err := put(bb, meta); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := put(ib, meta+1); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		d := gdt[g*32:]
 		le.PutUint32(d[0:], uint32(meta))
@@ -138,19 +148,28 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 	}
 	t := uint32(p.time.Unix())
 	itable := overhead(0) - e4ITableBlocks
-	root, lf := firstData, firstData+1
-	if err := writeDirInode(w, itable, e4RootIno, 0o755, 3, root, 1, t); err != nil {
-		return 0, err
+	jInode := extentInode(e4ModeFile|0o600, 1, journal, jBlocks, t)
+	for _, in := range []struct {
+		ino uint32
+		b   []byte
+	}{
+		{e4RootIno, extentInode(e4ModeDir|0o755, 3, root, 1, t)},
+		{e4LostFoundIno, extentInode(e4ModeDir|0o700, 2, lf, e4LostFoundBlks, t)},
+		{e4JournalIno, jInode},
+	} {
+		if _, err := w.WriteAt(in.b, itable*e4Block+int64(in.ino-1)*e4InodeSize); err != nil {
+			return 0, 0, fmt.Errorf("ext4: write inode %d: %w", in.ino, err)
+		}
 	}
-	if err := writeDirInode(w, itable, e4LostFoundIno, 0o700, 2, lf, e4LostFoundBlks, t); err != nil {
-		return 0, err
+	if err := put(journalSuper(p.uuid, jBlocks), journal); err != nil {
+		return 0, 0, fmt.Errorf("ext4: write the journal superblock: %w", err)
 	}
 	rb := make([]byte, e4Block)
 	off := dirent(rb, 0, e4RootIno, ".", 12)
 	off = dirent(rb, off, e4RootIno, "..", 12)
 	dirent(rb, off, e4LostFoundIno, "lost+found", e4Block-off)
 	if err := put(rb, root); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for i := int64(0); i < e4LostFoundBlks; i++ {
 		b := make([]byte, e4Block)
@@ -161,10 +180,11 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 			le.PutUint16(b[4:], e4Block) // one unused entry over the whole block
 		}
 		if err := put(b, lf+i); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	sb := ext4Super(p, blocks, groups, freeBlocks, freeInodes, t)
+	journalBackup(sb, jInode)
 	for g := int64(0); g < groups; g++ {
 		if !hasSuper(g) {
 			continue
@@ -175,13 +195,13 @@ func writeExt4(w io.WriterAt, size int64, p ext4Params) (int64, error) {
 			at = 1024
 		}
 		if _, err := w.WriteAt(sb, at); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := put(gdt, g*e4BlocksPerGrp+1); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return blocks * e4Block, nil
+	return blocks * e4Block, (blocks - freeBlocks) * e4Block, nil
 }
 
 func setBits(b []byte, from, to int64) {
@@ -200,13 +220,15 @@ func dirent(b []byte, off int, ino uint32, name string, recLen int) int {
 	return off + recLen
 }
 
-// writeDirInode writes a directory inode whose n blocks start at block, as one extent.
-func writeDirInode(w io.WriterAt, itable int64, ino uint32, perm uint16, links uint16, block, n int64, t uint32) error {
+// extentInode returns an inode whose n blocks (at most 32768, an extent's limit) start at
+// block, as one extent in the inode. Its size is that of the n blocks.
+func extentInode(mode uint16, links uint16, block, n int64, t uint32) []byte {
 	le := binary.LittleEndian
 	b := make([]byte, e4InodeSize)
-	le.PutUint16(b[0:], e4ModeDir|perm)
-	le.PutUint32(b[4:], uint32(n*e4Block)) // size
-	for _, o := range []int{8, 12, 16} {   // atime, ctime, mtime
+	le.PutUint16(b[0:], mode)
+	le.PutUint32(b[4:], uint32(n*e4Block))       // size
+	le.PutUint32(b[108:], uint32(n*e4Block>>32)) // size_high
+	for _, o := range []int{8, 12, 16} {         // atime, ctime, mtime
 		le.PutUint32(b[o:], t)
 	}
 	le.PutUint16(b[26:], links)
@@ -221,8 +243,7 @@ func writeDirInode(w io.WriterAt, itable int64, ino uint32, perm uint16, links u
 	le.PutUint32(x[20:], uint32(block))
 	le.PutUint16(b[128:], 32) // i_extra_isize
 	le.PutUint32(b[144:], t)  // crtime
-	_, err := w.WriteAt(b, itable*e4Block+int64(ino-1)*e4InodeSize)
-	return err
+	return b
 }
 
 func ext4Super(p ext4Params, blocks, groups, freeBlocks, freeInodes int64, t uint32) []byte {
@@ -246,11 +267,12 @@ func ext4Super(p ext4Params, blocks, groups, freeBlocks, freeInodes int64, t uin
 	le.PutUint32(sb[76:], 1) // dynamic revision
 	le.PutUint32(sb[84:], e4LostFoundIno)
 	le.PutUint16(sb[88:], e4InodeSize)
-	le.PutUint32(sb[92:], e4CompatDirIndex)
+	le.PutUint32(sb[92:], e4CompatDirIndex|e4CompatHasJournal)
 	le.PutUint32(sb[96:], e4IncompatFiletype|e4IncompatExtents)
 	le.PutUint32(sb[100:], e4ROSparseSuper|e4ROLargeFile|e4RODirNlink|e4ROExtraIsize)
 	copy(sb[104:120], p.uuid[:])
 	copy(sb[120:136], p.label)
+	le.PutUint32(sb[224:], e4JournalIno) // s_journal_uuid stays zero: the journal is internal
 	copy(sb[236:252], p.hashSeed[:])
 	sb[252] = e4HalfMD4
 	le.PutUint32(sb[264:], t) // mkfs_time

@@ -62,7 +62,7 @@ func write(ctx context.Context, o *Options, p *progress, in *inputs, digest []by
 		ep.uuid[6] = ep.uuid[6]&0x0f | 0x40 // a version 4 UUID in form
 		ep.uuid[8] = ep.uuid[8]&0x3f | 0x80
 		copy(ep.hashSeed[:], seed(digest, "ext4 hash seed", 16))
-		perm.Used, err = writeExt4(io.NewOffsetWriter(f, perm.Start), perm.Size, ep)
+		_, perm.Used, err = writeExt4(io.NewOffsetWriter(f, perm.Start), perm.Size, ep)
 		return err
 	}); err != nil {
 		return fmt.Errorf("write /perm partition: %w", err)
