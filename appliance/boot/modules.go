@@ -34,6 +34,9 @@ type modIndex struct {
 	deps    map[string][]string // module name → paths it needs, as modules.dep lists them
 	pre     map[string][]string // module name → soft pre-dependencies (names)
 	builtin map[string]bool
+
+	insmod   func(path, params string) error // loads one module file: insmod, or a test's fake
+	inKernel func(name string) bool          // whether the module is loaded or loading
 }
 
 func modName(path string) string {
@@ -49,7 +52,13 @@ func loadIndex() (*modIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &modIndex{dir: dir, path: map[string]string{}, deps: map[string][]string{}, pre: map[string][]string{}, builtin: map[string]bool{}}
+	return readIndex(dir)
+}
+
+// readIndex reads the index files of the module directory dir.
+func readIndex(dir string) (*modIndex, error) {
+	ix := &modIndex{dir: dir, path: map[string]string{}, deps: map[string][]string{}, pre: map[string][]string{}, builtin: map[string]bool{},
+		insmod: insmod, inKernel: inKernel}
 	if err := eachLine(filepath.Join(dir, "modules.dep"), func(line string) {
 		mod, deps, ok := strings.Cut(line, ":")
 		if !ok {
@@ -136,7 +145,7 @@ func loadPresent(log *slog.Logger, names ...string) error {
 }
 
 func (ix *modIndex) load(log *slog.Logger, name, params string, done map[string]bool, depth int) error {
-	if done[name] || ix.builtin[name] {
+	if done[name] || ix.builtin[name] || ix.inKernel(name) {
 		return nil
 	}
 	done[name] = true
@@ -156,7 +165,7 @@ func (ix *modIndex) load(log *slog.Logger, name, params string, done map[string]
 			return fmt.Errorf("module %s: %w", name, err)
 		}
 	}
-	if err := insmod(filepath.Join(ix.dir, path), params); err != nil {
+	if err := ix.insmod(filepath.Join(ix.dir, path), params); err != nil {
 		return fmt.Errorf("module %s: %w", name, err)
 	}
 	log.Debug("loaded module", "module", name, "params", params)

@@ -34,6 +34,7 @@ func initMain(stderr io.Writer) int {
 	}
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
+	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
 	cfg, layers, err := appliance.LoadLayers(configLayers...)
 	for _, l := range layers {
 		switch {

@@ -18,6 +18,7 @@ Usage:
   pigw coap get|put|post|delete|fetch|observe|discover ...          a CoAP client
   pigw flash --device /dev/sdX [--yes] IMAGE                        write an SD-card image to a card
   pigw image build --out FILE [--config F] [--overlay DIR]...       build the SD-card image
+  pigw modprobe [-q] [-v] [--] NAME...                              load kernel modules by name or alias
   pigw version                                                      print the version
 
 Run "pigw run --help" for the flags of run.
@@ -33,6 +34,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// As /init the kernel passes no subcommand, and PID 1 must never exit: whatever the
 		// arguments, boot the appliance.
 		return initMain(stderr)
+	}
+	if margs, ok := modprobeArgs(os.Args[0], args); ok { // the kernel's module helper (or pigw modprobe)
+		return runModprobe(margs, stderr)
 	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
