@@ -11,8 +11,9 @@ import (
 )
 
 // The root filesystem carries only the kernel modules the configuration loads, with what
-// they depend on, and a modules.dep listing just those: pigw's loader (appliance/boot) reads
-// modules.dep, modules.softdep and modules.builtin, which are copied as they are.
+// they depend on, and a modules.dep and modules.alias listing just those: pigw's loader
+// (appliance/boot) reads them with modules.softdep, modules.builtin and
+// modules.builtin.modinfo, which are copied as they are.
 
 // kmodIndex is a kernel's modules.dep and modules.builtin.
 type kmodIndex struct {
@@ -87,8 +88,25 @@ func (ix *kmodIndex) closure(names []string) ([]string, error) {
 	return ps, nil
 }
 
+// aliasesOf returns the lines of the kernel's modules.alias that name one of the modules at
+// paths: pigw, as the kernel's module helper, resolves the names a driver asks for (such as
+// brcmfmac's "brcmfmac-wcc", or "fs-vfat") through them.
+func (ix *kmodIndex) aliasesOf(paths []string) string {
+	have := map[string]bool{}
+	for _, p := range paths {
+		have[kmodName(p)] = true
+	}
+	var b strings.Builder
+	_ = eachLine(filepath.Join(ix.dir, "modules.alias"), func(l string) {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "alias" && have[kmodName(f[2])] {
+			b.WriteString(l + "\n")
+		}
+	})
+	return b.String()
+}
+
 // addModules puts the modules into the root tree under lib/modules/<kver>, with a modules.dep
-// of theirs, and the kernel's modules.builtin and modules.softdep.
+// and a modules.alias of theirs, and the kernel's modules.builtin(.modinfo) and softdep.
 func (ix *kmodIndex) addModules(root tree, kver string, names []string) ([]string, error) {
 	paths, err := ix.closure(names)
 	if err != nil {
@@ -107,7 +125,8 @@ func (ix *kmodIndex) addModules(root tree, kver string, names []string) ([]strin
 		dep.WriteString("\n")
 	}
 	root.addData(base+"/modules.dep", 0o644, []byte(dep.String()))
-	for _, f := range []string{"modules.builtin", "modules.softdep"} {
+	root.addData(base+"/modules.alias", 0o644, []byte(ix.aliasesOf(paths)))
+	for _, f := range []string{"modules.builtin", "modules.builtin.modinfo", "modules.softdep"} {
 		if _, err := os.Stat(filepath.Join(ix.dir, f)); err == nil {
 			if err := root.addFile(base+"/"+f, 0o644, filepath.Join(ix.dir, f)); err != nil {
 				return nil, err
