@@ -55,9 +55,11 @@ test-deps:
 		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, fdisk, mtools, squashfs-tools and e2fsprogs for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant fdisk mtools squashfs-tools e2fsprogs; }
 
-## bench: pigw against libcoap's coap-server-notls in one run; prints the figures.
-bench: test-deps
+## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
+## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.
+bench: test-deps vm-kernel
 	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
+	$(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
 
 ## fuzz: the request-path fuzz target for a while (FUZZTIME=60s).
 FUZZTIME ?= 60s

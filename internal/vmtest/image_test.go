@@ -35,7 +35,7 @@ var (
 
 // builtImage builds the image once per test binary (with the starter pigw.yaml) and returns
 // a copy of it for the test to boot and change.
-func builtImage(t *testing.T) (string, *image.Result) {
+func builtImage(t testing.TB) (string, *image.Result) {
 	t.Helper()
 	imgOnce.Do(func() {
 		mod, err := exec.Command("go", "env", "GOMOD").Output()
@@ -66,7 +66,7 @@ func builtImage(t *testing.T) (string, *image.Result) {
 
 // firstAnswer waits for the guest's first answer to GET /.well-known/core and logs the time
 // from QEMU's start.
-func firstAnswer(t *testing.T, vm *VM, s *coap.Session) coap.Response {
+func firstAnswer(t testing.TB, vm *VM, s *coap.Session) coap.Response {
 	t.Helper()
 	r := until(t, s, coap.NewRequest(coap.GET, ".well-known/core"), 180*time.Second)
 	t.Logf("first CoAP answer %v after QEMU started (arm64 under TCG)", vm.Since().Round(100*time.Millisecond))

@@ -110,7 +110,7 @@ func bootPigw(t *testing.T, perm, bootDisk string) *VM {
 }
 
 // session opens a client session to the guest's CoAP (or DTLS with identity) port.
-func session(t *testing.T, vm *VM, dtls bool) *coap.Session {
+func session(t testing.TB, vm *VM, dtls bool) *coap.Session {
 	t.Helper()
 	c := coap.NewClient(slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { c.Close() })
@@ -126,7 +126,7 @@ func session(t *testing.T, vm *VM, dtls bool) *coap.Session {
 }
 
 // until sends req until an answer comes (the guest may still be booting).
-func until(t *testing.T, s *coap.Session, req coap.Request, timeout time.Duration) coap.Response {
+func until(t testing.TB, s *coap.Session, req coap.Request, timeout time.Duration) coap.Response {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
