@@ -57,9 +57,9 @@ test-deps:
 
 ## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
 ## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.
-bench: test-deps vm-kernel
+bench: test-deps vm-kernel firmware
 	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
-	$(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
+	PIGW_FIRMWARE_DIR=$(FIRMWARE_DIR) $(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
 
 ## fuzz: the request-path fuzz target for a while (FUZZTIME=60s).
 FUZZTIME ?= 60s

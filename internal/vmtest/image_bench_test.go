@@ -16,7 +16,8 @@ import (
 // BenchmarkImage prints the image's figures (make bench runs it): the build time cold (an
 // empty Go build cache, so pigw is compiled for arm64 from scratch) and warm, the image's
 // size raw, allocated and compressed with xz and zstd, and the time from QEMU's start to the
-// first CoAP answer of the booted image, three boots. Run it with -benchtime 1x.
+// first CoAP answer of the booted image, three boots. Run it with -benchtime 1x;
+// PIGW_FIRMWARE_DIR adds the WiFi firmware, as make bench does.
 func BenchmarkImage(b *testing.B) {
 	for range b.N {
 		benchImage(b)
@@ -33,8 +34,13 @@ func benchImage(b *testing.B) {
 		b.Fatalf("go build: %v %s", err, out)
 	}
 	img := filepath.Join(dir, "pigw-rpi.img")
+	args := []string{"image", "build", "--out", img, "--size", "2G", "--version", "bench"}
+	if fw := os.Getenv("PIGW_FIRMWARE_DIR"); fw != "" { // as make image: with the WiFi firmware
+		args = append(args, "--firmware-dir", fw)
+		fmt.Printf("image with the WiFi firmware of %s\n", fw)
+	}
 	build := func(env ...string) time.Duration {
-		cmd := exec.Command(host, "image", "build", "--out", img, "--size", "2G", "--version", "bench")
+		cmd := exec.Command(host, args...)
 		cmd.Dir, cmd.Env = root, append(os.Environ(), env...)
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
