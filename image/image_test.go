@@ -165,6 +165,12 @@ func TestImageStructure(t *testing.T) {
 		t.Errorf("/etc/pigw.yaml: %v\n%s", err, etc)
 	}
 
+	start, size = at(2)
+	rootB := extract(t, img, start, size)
+	if b := run(t, "unsquashfs", "-lln", rootB); b != list {
+		t.Errorf("root B lists\n%s\nwant root A's\n%s", b, list)
+	}
+
 	start, size = at(3)
 	perm := extract(t, img, start, size)
 	run(t, "e2fsck", "-fn", perm)

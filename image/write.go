@@ -34,7 +34,12 @@ func write(ctx context.Context, o *Options, p *progress, in *inputs, digest []by
 		return fmt.Errorf("write root partition: %w", err)
 	}
 	rootA.Size = max(minRootSize, (rootA.Used+align-1)/align*align)
-	rootB := Partition{Name: "root B (empty)", Start: rootA.Start + rootA.Size, Size: rootA.Size}
+	// Root B starts as a copy of A: both partitions hold a bootable root, and an update
+	// overwrites the one not running.
+	rootB := Partition{Name: "root B (squashfs)", Start: rootA.Start + rootA.Size, Size: rootA.Size, Used: rootA.Used}
+	if _, err := io.Copy(io.NewOffsetWriter(f, rootB.Start), io.NewSectionReader(f, rootA.Start, rootA.Used)); err != nil {
+		return fmt.Errorf("write root B partition: %w", err)
+	}
 	perm := Partition{Name: "/perm (ext4)", Start: rootB.Start + rootB.Size}
 	perm.Size = (o.Size - perm.Start) / align * align
 	if perm.Size < minPermSize {
