@@ -26,7 +26,10 @@ func BenchmarkImage(b *testing.B) {
 
 func benchImage(b *testing.B) {
 	dir := b.TempDir()
-	root := moduleRoot(b)
+	root, err := moduleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
 	host := filepath.Join(dir, "pigw-host")
 	gobuild := exec.Command("go", "build", "-o", host, "./cmd/pigw")
 	gobuild.Dir = root
@@ -108,12 +111,3 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
-
-// moduleRoot is the directory of pigw's go.mod.
-func moduleRoot(tb testing.TB) string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		tb.Fatalf("go env GOMOD: %v", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
-}

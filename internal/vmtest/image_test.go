@@ -38,7 +38,7 @@ var (
 func builtImage(t testing.TB) (string, *image.Result) {
 	t.Helper()
 	imgOnce.Do(func() {
-		mod, err := exec.Command("go", "env", "GOMOD").Output()
+		root, err := moduleRoot()
 		if err != nil {
 			imgErr = err
 			return
@@ -51,7 +51,7 @@ func builtImage(t testing.TB) (string, *image.Result) {
 		imgPath = filepath.Join(dir, "pigw-rpi.img")
 		start := time.Now()
 		imgRes, imgErr = image.Build(context.Background(), image.Options{Out: imgPath, Size: 1 << 30,
-			ModuleRoot: filepath.Dir(strings.TrimSpace(string(mod))), Version: "vmtest"})
+			ModuleRoot: root, Version: "vmtest"})
 		t.Logf("image built in %v", time.Since(start).Round(100*time.Millisecond))
 	})
 	if imgErr != nil {

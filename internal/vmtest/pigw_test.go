@@ -59,7 +59,7 @@ var (
 func pigwBinary(t *testing.T) string {
 	t.Helper()
 	pigwOnce.Do(func() {
-		mod, err := exec.Command("go", "env", "GOMOD").Output()
+		root, err := moduleRoot()
 		if err != nil {
 			pigwErr = err
 			return
@@ -71,7 +71,7 @@ func pigwBinary(t *testing.T) string {
 		}
 		pigwBin = filepath.Join(dir, "pigw")
 		cmd := exec.Command("go", "build", "-trimpath", "-o", pigwBin, "./cmd/pigw")
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			pigwErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -217,12 +217,20 @@ func GuestProgram(t testing.TB, pkg string) string {
 	return p
 }
 
-func buildGuestProgram(pkg string) ([]byte, error) {
+// moduleRoot is the directory of pigw's go.mod.
+func moduleRoot() (string, error) {
 	mod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
-		return nil, fmt.Errorf("go env GOMOD: %v", err)
+		return "", fmt.Errorf("go env GOMOD: %v", err)
 	}
-	root := filepath.Dir(strings.TrimSpace(string(mod)))
+	return filepath.Dir(strings.TrimSpace(string(mod))), nil
+}
+
+func buildGuestProgram(pkg string) ([]byte, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "vmtest-prog-")
 	if err != nil {
 		return nil, err
