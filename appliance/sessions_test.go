@@ -1,37 +1,18 @@
 package appliance
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/internal/syncbuf"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSessions runs the tutorial's client requests against a pigw server on loopback, and one
 // session towards a port that never answers.
@@ -65,7 +46,7 @@ sessions:
 		t.Fatal(err)
 	}
 	cfg.CoAP.Listen = []string{"127.0.0.1:0"}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	srv, err := newCoAPServer(&cfg.CoAP, nil, log)
 	if err != nil {

@@ -42,10 +42,7 @@ func (v *validator) system(s *System, path string) {
 			v.fail(p, false, "%s", msg)
 			continue
 		}
-		if msg := checkModuleParams(params); msg != "" || spaced && params == "" {
-			if msg == "" {
-				msg = fmt.Sprintf("parameters %q: separate them with one space", params)
-			}
+		if msg := checkModuleParams(params); spaced && msg != "" {
 			v.fail(p, false, "module %s: %s", name, msg)
 			continue
 		}
@@ -98,17 +95,15 @@ func moduleName(entry string) string {
 	return name
 }
 
-// checkModuleParams says what is wrong with a modules entry's parameters ("" when there are
-// none), such as "chip_addr=0x76,0x48 debug=1", or returns "".
+// checkModuleParams says what is wrong with the parameters after a module's name, such as
+// "chip_addr=0x76,0x48 debug=1", or returns "". A name followed by a space and nothing has an
+// empty parameter, which is wrong.
 func checkModuleParams(params string) string {
 	if len(params) > maxModuleParams {
 		return fmt.Sprintf("parameters are %d bytes long, more than %d", len(params), maxModuleParams)
 	}
 	seen := map[string]bool{}
 	for _, f := range strings.Split(params, " ") {
-		if params == "" {
-			break
-		}
 		key, val, ok := strings.Cut(f, "=")
 		switch {
 		case f == "":

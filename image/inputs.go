@@ -129,7 +129,7 @@ func (in *inputs) rootFiles(kernDir, pigw string, userModules []string) error {
 	}
 	var wifi []string
 	for _, m := range wifiModules {
-		if _, ok := ix.path[m]; ok {
+		if _, ok := ix.Path[m]; ok {
 			wifi = append(wifi, m)
 		}
 	}

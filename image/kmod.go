@@ -1,13 +1,13 @@
 package image
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/pigw/pigw/internal/kmod"
 )
 
 // The root filesystem carries only the kernel modules the configuration loads, with what
@@ -15,51 +15,15 @@ import (
 // (appliance/boot) reads them with modules.softdep, modules.builtin and
 // modules.builtin.modinfo, which are copied as they are.
 
-// kmodIndex is a kernel's modules.dep and modules.builtin.
-type kmodIndex struct {
-	dir     string              // lib/modules/<kver>
-	path    map[string]string   // module name → path relative to dir
-	deps    map[string][]string // module name → paths, as modules.dep lists them
-	builtin map[string]bool
-}
-
-func kmodName(p string) string {
-	base := path.Base(p)
-	if i := strings.Index(base, ".ko"); i >= 0 {
-		base = base[:i]
-	}
-	return strings.ReplaceAll(base, "-", "_")
-}
+// kmodIndex is the index of the kernel the image carries.
+type kmodIndex struct{ *kmod.Index }
 
 func readKmodIndex(dir string) (*kmodIndex, error) {
-	ix := &kmodIndex{dir: dir, path: map[string]string{}, deps: map[string][]string{}, builtin: map[string]bool{}}
-	err := eachLine(filepath.Join(dir, "modules.dep"), func(l string) {
-		mod, deps, ok := strings.Cut(l, ":")
-		if ok {
-			ix.path[kmodName(mod)] = mod
-			ix.deps[kmodName(mod)] = strings.Fields(deps)
-		}
-	})
+	ix, err := kmod.Read(dir)
 	if err != nil {
 		return nil, err
 	}
-	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(l string) { ix.builtin[kmodName(l)] = true })
-	return ix, nil
-}
-
-func eachLine(p string, fn func(string)) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			fn(l)
-		}
-	}
-	return sc.Err()
+	return &kmodIndex{ix}, nil
 }
 
 // closure returns the paths of the named modules and their dependencies, sorted. Built-in
@@ -67,16 +31,16 @@ func eachLine(p string, fn func(string)) error {
 func (ix *kmodIndex) closure(names []string) ([]string, error) {
 	set := map[string]bool{}
 	for _, n := range names {
-		n = kmodName(n)
-		if ix.builtin[n] {
+		n = kmod.Name(n)
+		if ix.Builtin[n] {
 			continue
 		}
-		p, ok := ix.path[n]
+		p, ok := ix.Path[n]
 		if !ok {
-			return nil, fmt.Errorf("kernel module %s: neither built into the kernel nor in %s/modules.dep", n, ix.dir)
+			return nil, fmt.Errorf("kernel module %s: neither built into the kernel nor in %s/modules.dep", n, ix.Dir)
 		}
 		set[p] = true
-		for _, d := range ix.deps[n] {
+		for _, d := range ix.Deps[n] {
 			set[d] = true
 		}
 	}
@@ -94,11 +58,11 @@ func (ix *kmodIndex) closure(names []string) ([]string, error) {
 func (ix *kmodIndex) aliasesOf(paths []string) string {
 	have := map[string]bool{}
 	for _, p := range paths {
-		have[kmodName(p)] = true
+		have[kmod.Name(p)] = true
 	}
 	var b strings.Builder
-	_ = eachLine(filepath.Join(ix.dir, "modules.alias"), func(l string) {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "alias" && have[kmodName(f[2])] {
+	_ = kmod.EachLine(filepath.Join(ix.Dir, "modules.alias"), func(l string) {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "alias" && have[kmod.Name(f[2])] {
 			b.WriteString(l + "\n")
 		}
 	})
@@ -115,11 +79,11 @@ func (ix *kmodIndex) addModules(root tree, kver string, names []string) ([]strin
 	base := "lib/modules/" + kver
 	var dep strings.Builder
 	for _, p := range paths {
-		if err := root.addFile(base+"/"+p, 0o644, filepath.Join(ix.dir, p)); err != nil {
+		if err := root.addFile(base+"/"+p, 0o644, filepath.Join(ix.Dir, p)); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(&dep, "%s:", p)
-		for _, d := range ix.deps[kmodName(p)] {
+		for _, d := range ix.Deps[kmod.Name(p)] {
 			fmt.Fprintf(&dep, " %s", d)
 		}
 		dep.WriteString("\n")
@@ -127,8 +91,8 @@ func (ix *kmodIndex) addModules(root tree, kver string, names []string) ([]strin
 	root.addData(base+"/modules.dep", 0o644, []byte(dep.String()))
 	root.addData(base+"/modules.alias", 0o644, []byte(ix.aliasesOf(paths)))
 	for _, f := range []string{"modules.builtin", "modules.builtin.modinfo", "modules.softdep"} {
-		if _, err := os.Stat(filepath.Join(ix.dir, f)); err == nil {
-			if err := root.addFile(base+"/"+f, 0o644, filepath.Join(ix.dir, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(ix.Dir, f)); err == nil {
+			if err := root.addFile(base+"/"+f, 0o644, filepath.Join(ix.Dir, f)); err != nil {
 				return nil, err
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // scripted is a sensor whose reads follow a script: a value, or an error.
@@ -133,7 +135,7 @@ func TestSamplerLogsChanges(t *testing.T) {
 	gone, crc := errors.New("unplugged"), errors.New("CRC mismatch")
 	sc := &scripted{steps: []any{1.0, gone, gone, gone, gone, gone, gone, gone, crc, crc, 2.0}}
 	kind, _ := registerScripted(t, "test-log", []error{gone, gone}, sc)
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	runSamplerLog(t, Spec{Name: "x", Kind: kind, Interval: time.Millisecond}, log,
 		func(ev []string) bool { return len(ev) > 0 && ev[len(ev)-1] == "x=2.0" })
@@ -149,21 +151,4 @@ func TestSamplerLogsChanges(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

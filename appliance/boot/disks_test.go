@@ -40,16 +40,3 @@ func TestRecognizeDisks(t *testing.T) {
 		}
 	}
 }
-
-func TestModName(t *testing.T) {
-	for in, want := range map[string]string{
-		"kernel/fs/ext4/ext4.ko":              "ext4",
-		"kernel/drivers/net/virtio_net.ko.xz": "virtio_net",
-		"kernel/crypto/crc32c-generic.ko.zst": "crc32c_generic",
-		"brcmfmac":                            "brcmfmac",
-	} {
-		if got := modName(in); got != want {
-			t.Errorf("%s: %s", in, got)
-		}
-	}
-}

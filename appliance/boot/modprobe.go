@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pigw/pigw/internal/kmod"
 )
 
 // modprobeFile is where the kernel reads the path of its module helper.
@@ -82,9 +84,9 @@ func (ix *modIndex) resolve(name string) ([]string, error) {
 	if name == "" {
 		return nil, errors.New("empty module name")
 	}
-	if m := strings.ReplaceAll(name, "-", "_"); ix.path[m] != "" {
+	if m := strings.ReplaceAll(name, "-", "_"); ix.Path[m] != "" {
 		return []string{m}, nil
-	} else if ix.builtin[m] {
+	} else if ix.Builtin[m] {
 		return nil, nil
 	}
 	key := normalizeAlias(name)
@@ -101,7 +103,7 @@ func (ix *modIndex) resolve(name string) ([]string, error) {
 		files = append(files, "modules.symbols")
 	}
 	for _, f := range files {
-		err := eachLine(filepath.Join(ix.dir, f), func(line string) {
+		err := kmod.EachLine(filepath.Join(ix.Dir, f), func(line string) {
 			if w := strings.Fields(line); len(w) == 3 && w[0] == "alias" {
 				match(w[1], w[2])
 			}
@@ -116,13 +118,13 @@ func (ix *modIndex) resolve(name string) ([]string, error) {
 	if ix.builtinAlias(key) {
 		return nil, nil
 	}
-	return nil, fmt.Errorf("no module or alias of that name in %s", ix.dir)
+	return nil, fmt.Errorf("no module or alias of that name in %s", ix.Dir)
 }
 
 // builtinAlias reports whether a built-in module has an alias matching key (normalized), as
 // modules.builtin.modinfo lists them: NUL-terminated "module.alias=pattern" entries.
 func (ix *modIndex) builtinAlias(key string) bool {
-	b, err := os.ReadFile(filepath.Join(ix.dir, "modules.builtin.modinfo"))
+	b, err := os.ReadFile(filepath.Join(ix.Dir, "modules.builtin.modinfo"))
 	if err != nil {
 		return false
 	}

@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/internal/kmod"
 )
 
 // storageModules are what mounting /perm and the boot partition needs on a kernel that builds
@@ -27,25 +28,15 @@ func moduleDir() (string, error) {
 	return filepath.Join("/lib/modules", unix.ByteSliceToString(u.Release[:])), nil
 }
 
-// modIndex is modules.dep, modules.softdep and modules.builtin of the running kernel.
+// modIndex is the running kernel's module index, with how to load a module.
 type modIndex struct {
-	dir     string
-	path    map[string]string   // module name → path relative to dir
-	deps    map[string][]string // module name → paths it needs, as modules.dep lists them
-	pre     map[string][]string // module name → soft pre-dependencies (names)
-	builtin map[string]bool
-
+	*kmod.Index
 	insmod   func(path, params string) error // loads one module file: insmod, or a test's fake
 	inKernel func(name string) bool          // whether the module is loaded or loading
 }
 
-func modName(path string) string {
-	base := filepath.Base(path)
-	if i := strings.Index(base, ".ko"); i >= 0 {
-		base = base[:i]
-	}
-	return strings.ReplaceAll(base, "-", "_")
-}
+// modName is a module's name from its file or name ('-' written as '_').
+func modName(path string) string { return kmod.Name(path) }
 
 func loadIndex() (*modIndex, error) {
 	dir, err := moduleDir()
@@ -57,46 +48,11 @@ func loadIndex() (*modIndex, error) {
 
 // readIndex reads the index files of the module directory dir.
 func readIndex(dir string) (*modIndex, error) {
-	ix := &modIndex{dir: dir, path: map[string]string{}, deps: map[string][]string{}, pre: map[string][]string{}, builtin: map[string]bool{},
-		insmod: insmod, inKernel: inKernel}
-	if err := eachLine(filepath.Join(dir, "modules.dep"), func(line string) {
-		mod, deps, ok := strings.Cut(line, ":")
-		if !ok {
-			return
-		}
-		ix.path[modName(mod)] = mod
-		ix.deps[modName(mod)] = strings.Fields(deps)
-	}); err != nil {
+	ix, err := kmod.Read(dir)
+	if err != nil {
 		return nil, err
 	}
-	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(line string) { ix.builtin[modName(line)] = true })
-	_ = eachLine(filepath.Join(dir, "modules.softdep"), func(line string) {
-		f := strings.Fields(line)
-		if len(f) < 3 || f[0] != "softdep" {
-			return
-		}
-		for i := 2; i < len(f) && f[i] != "post:"; i++ {
-			if f[i] != "pre:" {
-				ix.pre[modName(f[1])] = append(ix.pre[modName(f[1])], modName(f[i]))
-			}
-		}
-	})
-	return ix, nil
-}
-
-func eachLine(path string, fn func(string)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			fn(l)
-		}
-	}
-	return sc.Err()
+	return &modIndex{Index: ix, insmod: insmod, inKernel: inKernel}, nil
 }
 
 // LoadModules loads the named modules and what they depend on (modules.dep, and the soft
@@ -108,7 +64,21 @@ func LoadModules(log *slog.Logger, names ...string) error {
 	if len(names) == 0 {
 		return nil
 	}
+	return loadModules(log, names, false)
+}
+
+// loadPresent loads those of names that the running kernel has as modules, as LoadModules
+// does; names it builds in or lacks are skipped, and a kernel without modules.dep (one that
+// builds everything in, such as gokrazy's) has nothing to load.
+func loadPresent(log *slog.Logger, names ...string) error {
+	return loadModules(log, names, true)
+}
+
+func loadModules(log *slog.Logger, names []string, presentOnly bool) error {
 	ix, err := loadIndex()
+	if presentOnly && errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -116,56 +86,36 @@ func LoadModules(log *slog.Logger, names ...string) error {
 	var errs []error
 	for _, n := range names {
 		name, params, _ := strings.Cut(strings.TrimSpace(n), " ")
-		if err := ix.load(log, modName(name), strings.TrimSpace(params), done, 0); err != nil {
-			errs = append(errs, err)
+		if _, ok := ix.Path[modName(name)]; presentOnly && !ok {
+			continue
 		}
-	}
-	return errors.Join(errs...)
-}
-
-// loadPresent loads those of names that the running kernel has as modules, as LoadModules
-// does; names it builds in or lacks are skipped, and a kernel without modules.dep (one that
-// builds everything in, such as gokrazy's) has nothing to load.
-func loadPresent(log *slog.Logger, names ...string) error {
-	ix, err := loadIndex()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	done := map[string]bool{}
-	var errs []error
-	for _, n := range names {
-		if _, ok := ix.path[modName(n)]; ok {
-			errs = append(errs, ix.load(log, modName(n), "", done, 0))
-		}
+		errs = append(errs, ix.load(log, modName(name), strings.TrimSpace(params), done, 0))
 	}
 	return errors.Join(errs...)
 }
 
 func (ix *modIndex) load(log *slog.Logger, name, params string, done map[string]bool, depth int) error {
-	if done[name] || ix.builtin[name] || ix.inKernel(name) {
+	if done[name] || ix.Builtin[name] || ix.inKernel(name) {
 		return nil
 	}
 	done[name] = true
-	path, ok := ix.path[name]
+	path, ok := ix.Path[name]
 	if !ok {
-		return fmt.Errorf("module %s: not in %s/modules.dep", name, ix.dir)
+		return fmt.Errorf("module %s: not in %s/modules.dep", name, ix.Dir)
 	}
 	if depth > 32 {
 		return fmt.Errorf("module %s: dependencies nest too deep", name)
 	}
-	for _, p := range ix.pre[name] {
+	for _, p := range ix.Pre[name] {
 		_ = ix.load(log, p, "", done, depth+1) // soft: best effort
 	}
-	deps := ix.deps[name]
+	deps := ix.Deps[name]
 	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last
 		if err := ix.load(log, modName(deps[i]), "", done, depth+1); err != nil {
 			return fmt.Errorf("module %s: %w", name, err)
 		}
 	}
-	if err := ix.insmod(filepath.Join(ix.dir, path), params); err != nil {
+	if err := ix.insmod(filepath.Join(ix.Dir, path), params); err != nil {
 		return fmt.Errorf("module %s: %w", name, err)
 	}
 	log.Debug("loaded module", "module", name, "params", params)

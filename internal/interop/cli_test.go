@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // The tests in this file run "pigw coap ..." (the binary TestMain built)
@@ -539,7 +541,7 @@ func TestCLIObserveInterrupt(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pigwBin, "coap", "observe", srv.URL("time"))
 	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=100"))
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

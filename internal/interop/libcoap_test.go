@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // libcoapServer is one of libcoap's example servers (coap-server-notls or
@@ -19,7 +21,7 @@ type libcoapServer struct {
 	t      *testing.T
 	port   int // UDP; DTLS is on port+1
 	addr   string
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 	cmd    *exec.Cmd
 	done   chan struct{}
 	cancel context.CancelFunc
@@ -64,7 +66,7 @@ func launchLibcoap(t *testing.T, prefix []string, bin string, args []string, add
 	ctx, cancel := context.WithTimeout(context.Background(), libcoapServerDeadline)
 	argv := append(append(append([]string{}, prefix...), bin), args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {

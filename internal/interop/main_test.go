@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // pigwBin is the pigw binary built by TestMain, with the race detector.
@@ -63,24 +65,6 @@ func needTool(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // seedResources is the resources part of the tutorial's server example.
 const seedResources = `  resources:
     - uri: resource1
@@ -116,7 +100,7 @@ type server struct {
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	stderr  *syncBuffer
+	stderr  *syncbuf.Buffer
 	done    chan struct{}
 	waitErr error
 	retired bool     // this run's log is in logs
@@ -201,7 +185,7 @@ func (s *server) launch() error {
 	args := append([]string{}, s.prefix...)
 	args = append(args, pigwBin, "run", "--config", s.config, "--state-dir", s.stateDir)
 	cmd := exec.Command(args[0], args[1:]...)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	cmd.Stdout = stderr
 	if err := cmd.Start(); err != nil {

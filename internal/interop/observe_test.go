@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // TestObserve registers libcoap's client as an observer of resource1 and
@@ -68,7 +70,7 @@ func TestObserve(t *testing.T) {
 		bin := needTool(t, "coap-client-notls", "libcoap3-bin")
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		obs := exec.CommandContext(ctx, bin, "-v", "6", "-B", "10", "-s", "5", "-o", out, "-m", "get", s.URL("resource1"))
-		var trace syncBuffer
+		var trace syncbuf.Buffer
 		obs.Stdout, obs.Stderr = &trace, &trace
 		if err := obs.Start(); err != nil {
 			cancel()
@@ -111,7 +113,7 @@ func TestObserve(t *testing.T) {
 // ends, and returns what it prints. Its stdout is made line-buffered with
 // stdbuf when there is one: coap-client flushes its trace only after a
 // payload, so a bodyless answer would otherwise show only when it exits.
-func startObserver(t *testing.T, secs int, url string) *syncBuffer {
+func startObserver(t *testing.T, secs int, url string) *syncbuf.Buffer {
 	t.Helper()
 	bin := needTool(t, "coap-client-notls", "libcoap3-bin")
 	argv := []string{bin, "-v", "6", "-B", strconv.Itoa(secs + 5), "-s", strconv.Itoa(secs), "-m", "get", url}
@@ -120,7 +122,7 @@ func startObserver(t *testing.T, secs int, url string) *syncBuffer {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+15)*time.Second)
 	obs := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	obs.Stdout, obs.Stderr = out, out
 	if err := obs.Start(); err != nil {
 		cancel()

@@ -3,7 +3,6 @@ package vmtest
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,5 +108,3 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
 }
-
-var _ io.Writer = (*countingWriter)(nil)

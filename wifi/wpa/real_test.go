@@ -10,10 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // The real-daemon test runs wpa_supplicant 2.10 with "-D none" on the
@@ -248,32 +249,15 @@ func drain(c *Conn) {
 // daemon is a wpa_supplicant process.
 type daemon struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startDaemon starts wpa_supplicant on lo with no driver and waits for its
 // control socket; the test's cleanup stops it.
 func startDaemon(t *testing.T, bin, conf, ctrlDir string) *daemon {
 	t.Helper()
-	d := &daemon{out: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(bin, "-D", "none", "-i", "lo", "-c", conf)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
