@@ -26,6 +26,9 @@ type System struct {
 	Watchdog *bool `yaml:"watchdog"`
 }
 
+// WatchdogOn reports whether the hardware watchdog is to be used: Watchdog is true or left out.
+func (s System) WatchdogOn() bool { return s.Watchdog == nil || *s.Watchdog }
+
 // Network configures the network interfaces and the resolver.
 type Network struct {
 	// Interfaces are the interfaces to set up, in this order. Default: none,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pigw/pigw/appliance/boot"
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/supervisor"
 	"golang.org/x/sys/unix"
@@ -90,6 +91,9 @@ func (sr *sysResources) info(coap.Incoming) coap.Answer {
 		"go":             runtime.Version(),
 		"pid1":           os.Getpid() == 1,
 		"state_dir":      sr.opts.StateDir,
+	}
+	if wd, ok := boot.ReadWatchdogState("/sys"); ok {
+		info["watchdog"] = wd
 	}
 	if b, err := os.ReadFile("/proc/uptime"); err == nil {
 		var up float64

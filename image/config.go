@@ -38,9 +38,12 @@ disable_splash=1
 // A fragment is an overlay's boot/config.txt.
 type fragment struct{ name, text string }
 
-// cmdlineTxt boots the root A squashfs with pigw as init.
+// cmdlineTxt boots the root A squashfs with pigw as init. The serial port comes last, so that
+// it is /dev/console: the kernel writes to both, pigw mirrors its log to both, but keys (Ctrl-\
+// for a goroutine dump) are read from /dev/console, and a headless gateway is debugged over
+// its serial port.
 func cmdlineTxt(diskID uint32) string {
-	return fmt.Sprintf("console=serial0,115200 console=tty1 root=PARTUUID=%s rootfstype=squashfs init=/pigw rootwait panic=10\n",
+	return fmt.Sprintf("console=tty1 console=serial0,115200 root=PARTUUID=%s rootfstype=squashfs init=/pigw rootwait panic=10\n",
 		partUUID(diskID, 2))
 }
 

@@ -93,36 +93,6 @@ func LoopbackUp() error {
 	return nil
 }
 
-// Watchdog pings /dev/watchdog every few seconds while healthy() holds; when it stops holding
-// (the appliance hangs), the pings stop and the hardware resets the machine. When ctx ends
-// (a clean stop) the watchdog is disarmed with the magic close. No watchdog: it returns.
-func Watchdog(ctx context.Context, log *slog.Logger, healthy func() bool) {
-	f, err := os.OpenFile("/dev/watchdog", os.O_WRONLY, 0)
-	if err != nil {
-		log.Info("no hardware watchdog", "err", err)
-		return
-	}
-	timeout := 15
-	_ = unix.IoctlSetPointerInt(int(f.Fd()), unix.WDIOC_SETTIMEOUT, timeout)
-	log.Info("hardware watchdog armed", "timeout_seconds", timeout)
-	t := time.NewTicker(time.Duration(timeout) * time.Second / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			_, _ = f.Write([]byte("V")) // magic close: a clean stop disarms it
-			f.Close()
-			return
-		case <-t.C:
-			if healthy() {
-				_, _ = f.Write([]byte{0})
-			} else {
-				log.Error("appliance unhealthy: watchdog not pinged; the hardware will reset the machine")
-			}
-		}
-	}
-}
-
 // Halt stops the machine after the appliance has stopped: sync, unmount /perm, then reboot or
 // power off. It returns only if the kernel refuses.
 func Halt(log *slog.Logger, poweroff bool) error {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/pigw/pigw/appliance"
@@ -27,14 +28,16 @@ var configLayers = []string{"/etc/pigw.yaml", filepath.Join(boot.BootDir, "pigw.
 func initMain(stderr io.Writer) int {
 	ring := logring.New(500, nil)
 	hopts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, hopts), slog.NewTextHandler(ring, hopts)))
+	console := &lateWriter{w: stderr}
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(console, hopts), slog.NewTextHandler(ring, hopts)))
 	start := time.Now()
 	if os.Getenv("PATH") == "" { // the kernel gives init none; wpa_supplicant is found through it
 		_ = os.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 	}
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
-	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
+	console.set(boot.ConsoleWriter(log, stderr)) // /sys is mounted now: every console the kernel has
+	setModprobeHelper(log)                       // /proc is mounted now; the kernel may ask for modules from here on
 	cfg, layers, err := appliance.LoadLayers(configLayers...)
 	for _, l := range layers {
 		switch {
@@ -83,9 +86,18 @@ func initMain(stderr io.Writer) int {
 		cancel()
 	}()
 	go boot.Reap(ctx, log)
+	keys, err := boot.OpenConsole()
+	if err != nil {
+		log.Warn("console keys not read: Ctrl-\\ gives no goroutine dump; SIGQUIT does", "err", err)
+	}
+	boot.GoroutineDumps(context.Background(), log, keys, console)
 	var health appliance.Health
 	wdCtx, wdStop := context.WithCancel(context.Background())
-	go boot.Watchdog(wdCtx, log, health.OK)
+	if cfg.System.WatchdogOn() {
+		go boot.Watchdog(wdCtx, log, health.OK)
+	} else {
+		log.Info("hardware watchdog not used: system.watchdog is false")
+	}
 
 	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health,
 		ManageNetwork: true, Subsystems: []supervisor.Subsystem{clk}, Track: boot.Track, Untrack: boot.Untrack})
@@ -103,4 +115,22 @@ func initMain(stderr io.Writer) int {
 		boot.Fatal(log, err, 10*time.Second)
 	}
 	select {}
+}
+
+// lateWriter is the console: PID 1's stderr until the other consoles are known.
+type lateWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lateWriter) set(w io.Writer) {
+	l.mu.Lock()
+	l.w = w
+	l.mu.Unlock()
+}
+
+func (l *lateWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -94,6 +94,7 @@ type Options struct {
 type VM struct {
 	t       testing.TB
 	cmd     *exec.Cmd
+	stdin   io.WriteCloser
 	console *consoleBuf
 	stderr  *consoleBuf
 	ports   map[int]int
@@ -263,17 +264,33 @@ func (vm *VM) netdev() string {
 // console; it fails the test if QEMU exits or stays silent before that. t.Cleanup kills QEMU
 // and, if the test failed, logs the console.
 func (vm *VM) launch(qemu string, args []string, startTimeout time.Duration) {
+	vm.t.Helper()
+	if err := vm.start(qemu, args, startTimeout); err != nil {
+		vm.t.Fatal(err)
+	}
+}
+
+// errSilent is a guest that printed nothing on its console in time.
+var errSilent = errors.New("vmtest: no console output from the guest")
+
+// start starts QEMU and waits for the first console byte; it returns errSilent (wrapped)
+// when none comes in time, and kills QEMU then.
+func (vm *VM) start(qemu string, args []string, startTimeout time.Duration) error {
 	t := vm.t
 	t.Helper()
 	vm.cmd = exec.Command(qemu, args...)
-	vm.cmd.Stdin = nil
+	stdin, err := vm.cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("vmtest: %v", err)
+	}
+	vm.stdin = stdin
 	vm.cmd.Stdout = vm.console
 	vm.cmd.Stderr = vm.stderr
 	// QEMU dies with the test binary even if cleanups never run.
 	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	vm.started = time.Now()
 	if err := vm.cmd.Start(); err != nil {
-		t.Fatalf("vmtest: %v", err)
+		return fmt.Errorf("vmtest: %v", err)
 	}
 	go func() {
 		vm.waitErr = vm.cmd.Wait()
@@ -291,19 +308,26 @@ func (vm *VM) launch(qemu string, args []string, startTimeout time.Duration) {
 	for {
 		n, changed := vm.console.state()
 		if n > 0 {
-			return
+			return nil
 		}
 		select {
 		case <-changed:
 		case <-vm.done:
 			if vm.console.len() > 0 {
-				return
+				return nil
 			}
-			t.Fatalf("vmtest: QEMU exited at start (%v): %s", vm.waitErr, vm.stderr.String())
+			return fmt.Errorf("vmtest: QEMU exited at start (%v): %s", vm.waitErr, vm.stderr.String())
 		case <-timer.C:
-			t.Fatalf("vmtest: no console output from the guest within %v", startTimeout)
+			vm.Kill()
+			return fmt.Errorf("%w within %v", errSilent, startTimeout)
 		}
 	}
+}
+
+// SendConsole types b on the guest's serial console.
+func (vm *VM) SendConsole(b []byte) error {
+	_, err := vm.stdin.Write(b)
+	return err
 }
 
 // HostPort returns the host UDP port on 127.0.0.1 forwarded to guestPort, or 0 if
