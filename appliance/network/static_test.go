@@ -223,3 +223,48 @@ func TestStaticPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestStaticFailsWithDHCP: a configuration the kernel refuses fails Run also when a DHCP
+// client runs (Run used to wait for the clients, and so for ctx, before it returned); the
+// client lives on for the next Run, and ends with ctx.
+func TestStaticFailsWithDHCP(t *testing.T) {
+	h, ns := testNamespace(t)
+	fd := int(ns)
+	s := newStatic(Config{Interfaces: []Interface{
+		{Name: "dh9", Up: true, DHCP: true}, // never there: its client waits for it, and opens nothing
+		{Name: "eth8", Up: true, Addresses: []netip.Prefix{netip.MustParsePrefix("10.124.0.5/24")},
+			Routes: []Route{{To: netip.MustParsePrefix("10.9.0.0/16"), Via: netip.MustParseAddr("10.99.99.1")}}},
+	}}, slog.New(slog.DiscardHandler), h, &fd)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(ctx) }()
+	for s.state("dh9") != "no-link" {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth8"}, PeerName: "eth8peer"}); err != nil {
+		t.Fatal(err)
+	}
+	err := <-errc
+	if ctx.Err() != nil {
+		t.Fatalf("Run returned %v only when its ctx ended", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "route to 10.9.0.0/16") {
+		t.Errorf("Run: %v", err)
+	}
+	s.mu.Lock()
+	running := s.dhcp["dh9"]
+	s.mu.Unlock()
+	if !running {
+		t.Error("the DHCP client of dh9 ended with Run")
+	}
+	cancel()
+	s.dhcpRun.Wait()
+}
+
+// state is the DHCP state of link.
+func (s *Static) state(link string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dhcpState[link]
+}
