@@ -34,8 +34,8 @@ image: firmware
 firmware:
 	bash image/fetch-firmware.sh $(FIRMWARE_DIR)
 
-## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant), then vet and
-## every test with the race detector.
+## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq), then
+## vet and every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
@@ -50,10 +50,10 @@ test-vm: vm-kernel test-deps
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
-		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null \
+		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
 		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, fdisk, mtools, squashfs-tools and e2fsprogs for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant fdisk mtools squashfs-tools e2fsprogs; }
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools and e2fsprogs for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
 ## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.

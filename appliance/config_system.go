@@ -2,7 +2,8 @@ package appliance
 
 import (
 	"net/netip"
-	"strings"
+
+	"github.com/pigw/pigw/appliance/network"
 )
 
 // System is the setup of the machine itself, for when pigw runs as PID 1.
@@ -31,8 +32,11 @@ func (s System) WatchdogOn() bool { return s.Watchdog == nil || *s.Watchdog }
 
 // Network configures the network interfaces and the resolver.
 type Network struct {
-	// Interfaces are the interfaces to set up, in this order. Default: none,
-	// interfaces are left as they are.
+	// Interfaces are the interfaces to set up, in this order: each names a
+	// link, or is a pattern that configures every Ethernet-class link it
+	// matches (see Interface.Name). Default: none, interfaces are left as
+	// they are. A list in a higher configuration layer replaces the lower
+	// layers' whole list, such as the image's eth*, en* and usb* by DHCP.
 	Interfaces []Interface `yaml:"interfaces"`
 	// DNS are the addresses of the resolvers, IPv4 or IPv6 literals (names
 	// are not looked up), such as ["192.168.1.1", "2001:4860:4860::8888"].
@@ -43,8 +47,19 @@ type Network struct {
 
 // Interface is the setup of one network interface.
 type Interface struct {
-	// Name is the Linux interface's name, such as eth0 or wlan0. Required
-	// and unique: 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
+	// Name is the Linux interface's name, such as eth0 or wlan0, or a
+	// pattern of names such as "usb*". Required and unique. A name is
+	// 1..15 bytes, no '/', ':' or whitespace, not "." or "..". A name that
+	// holds '*', '?' or '[' is a pattern, in the syntax of Go's path.Match
+	// ('*' any text, '?' one character, "[0-9]" one of a class, "[^0-9]"
+	// one not in it, '\' to escape), 1..64 bytes, with no '/', ':' or
+	// whitespace either. A pattern applies to each link of the Ethernet
+	// class (ARPHRD_ETHER: Ethernet, USB Ethernet, WiFi; never lo or a
+	// tunnel) whose name it matches and that no entry names exactly, when
+	// the link appears, hot-plugged ones included; of several patterns that
+	// match, the first in the list wins. A pattern may set Up, DHCP, MTU
+	// and Metric, but no Addresses, Gateway, Gateway6 or Routes: one
+	// address cannot sit on several links.
 	Name string `yaml:"name"`
 	// Up brings the interface up when true, down when false. Parse and
 	// Validate set it to true when left out.
@@ -59,8 +74,10 @@ type Interface struct {
 	// default route, from a DHCP server; see UsesDHCP. Static Addresses may
 	// be given too, such as IPv6 ones, but no Gateway, and Up may not be
 	// false. The default route from DHCP has the interface's
-	// EffectiveMetric, which no other IPv4 default route may share. Write
-	// {name: eth0, dhcp: true} for an interface set up by DHCP alone.
+	// EffectiveMetric, which no other IPv4 default route may share; a link
+	// a pattern gives DHCP gets the lowest metric from its base (100, 101,
+	// ...) that no other IPv4 default route has. Write {name: eth0, dhcp:
+	// true} for an interface set up by DHCP alone.
 	// Default: false; Parse and Validate set it to false when left out.
 	DHCP *bool `yaml:"dhcp"`
 	// Gateway is the router of the IPv4 default route through this
@@ -82,7 +99,8 @@ type Interface struct {
 	// routes that have none: 1..65535. Default: 0, which means 600 for WiFi
 	// (names starting with "wl", such as wlan0) and 100 for the rest (eth0,
 	// enp1s0), so that a wired link wins over WiFi; see EffectiveMetric.
-	// Two routes to one destination need different metrics.
+	// Two routes to one destination need different metrics. For a pattern
+	// it is the base metric of each link it matches (0: by the link's name).
 	Metric int `yaml:"metric"`
 }
 
@@ -99,12 +117,6 @@ type Route struct {
 	Metric int `yaml:"metric"`
 }
 
-// Default metrics of an interface's routes (see Interface.Metric).
-const (
-	wiredMetric = 100
-	wifiMetric  = 600
-)
-
 // Prefixes returns the addresses of the interface, parsed, in the order
 // written. It leaves out those that do not parse, which Parse and Validate
 // refuse.
@@ -118,6 +130,10 @@ func (i Interface) Prefixes() []netip.Prefix {
 	return ps
 }
 
+// IsPattern reports whether the interface's name is a pattern of link names:
+// whether it holds '*', '?' or '['.
+func (i Interface) IsPattern() bool { return network.IsPattern(i.Name) }
+
 // UsesDHCP reports whether the interface gets its IPv4 address by DHCP:
 // whether DHCP is set and true.
 func (i Interface) UsesDHCP() bool { return i.DHCP != nil && *i.DHCP }
@@ -125,15 +141,25 @@ func (i Interface) UsesDHCP() bool { return i.DHCP != nil && *i.DHCP }
 // EffectiveMetric returns the metric of the interface's default routes and
 // of its routes that have none: Metric, or when that is 0, 600 for a WiFi
 // interface (a name starting with "wl", such as wlan0 or wlp2s0) and 100
-// for any other, such as eth0 or enp1s0.
+// for any other, such as eth0 or enp1s0. The links a pattern matches
+// start from Metric, or when that is 0, from this rule applied to each
+// link's name.
 func (i Interface) EffectiveMetric() int {
-	switch {
-	case i.Metric != 0:
+	if i.Metric != 0 {
 		return i.Metric
-	case strings.HasPrefix(i.Name, "wl"):
-		return wifiMetric
 	}
-	return wiredMetric
+	return network.DefaultMetric(i.Name)
+}
+
+// entryFor returns the index of the interface that configures the link
+// named link: the entry with its name, else the first pattern that matches
+// it; -1 when none does.
+func (n Network) entryFor(link string) int {
+	names := make([]string, len(n.Interfaces))
+	for i, it := range n.Interfaces {
+		names[i] = it.Name
+	}
+	return network.Choose(names, link)
 }
 
 // Resolvers returns the resolvers' addresses, parsed, in the order written.

@@ -365,3 +365,41 @@ network:
 		t.Errorf("Parse of Default().Redacted() = %v, %v; want Default()\n%s", got, err, b)
 	}
 }
+
+// TestLoadLayersInterfaces: a user who lists interfaces in the boot partition's pigw.yaml
+// keeps full control: the list replaces the image's (its patterns included), while a file
+// that lists none keeps them. A file whose list breaks a rule is left out whole.
+func TestLoadLayersInterfaces(t *testing.T) {
+	image := []string{"eth*", "en*", "usb*", "wlan0"}
+	for _, tt := range []struct {
+		name, boot string
+		want       []string
+		dns        []string
+	}{
+		{"none listed", "system: {hostname: x}\n", image, nil},
+		{"only dns", "network:\n  dns: [1.1.1.1]\n", image, []string{"1.1.1.1"}},
+		{"key without a value", "network:\n  interfaces:\n", image, nil},
+		{"one static", "network:\n  interfaces:\n    - {name: eth0, addresses: [192.168.1.10/24], gateway: 192.168.1.1}\n", []string{"eth0"}, nil},
+		{"own patterns", "network:\n  interfaces:\n    - {name: \"usb*\", dhcp: true, metric: 50}\n", []string{"usb*"}, nil},
+		{"empty list", "network:\n  interfaces: []\n", []string{}, nil},
+		{"invalid", "network:\n  interfaces:\n    - {name: \"usb*\", addresses: [10.0.0.2/24]}\n", image, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			etc, boot, _ := layerFiles(t, imageNetwork, tt.boot)
+			c, layers, err := LoadLayers(etc, boot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := []string{}
+			for _, it := range c.Network.Interfaces {
+				names = append(names, it.Name)
+			}
+			if !reflect.DeepEqual(names, tt.want) || !reflect.DeepEqual(c.Network.DNS, tt.dns) {
+				t.Errorf("interfaces %q, dns %q; want %q, %q", names, c.Network.DNS, tt.want, tt.dns)
+			}
+			if used := layers[2].Used; used == (tt.name == "invalid") {
+				t.Errorf("boot layer used %t: %v", used, layers[2].Err)
+			}
+		})
+	}
+}

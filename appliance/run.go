@@ -139,15 +139,16 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 }
 
 // networkConfig turns the validated network section into what the network subsystem applies.
-// A WiFi link the section does not list gets DHCP, which is what a user who only wrote a wifi
-// section expects.
+// A WiFi link that no entry names or matches gets DHCP, which is what a user who only wrote a
+// wifi section expects.
 func networkConfig(cfg *Config, stateDir string) network.Config {
 	c := network.Config{Hostname: cfg.System.Hostname, DNS: cfg.Network.Resolvers(), LeaseDir: stateDir}
-	listed := false
 	for _, i := range cfg.Network.Interfaces {
-		listed = listed || i.Name == cfg.Wifi.Interface
 		ni := network.Interface{Name: i.Name, Up: i.Up == nil || *i.Up, Addresses: i.Prefixes(), MTU: i.MTU,
 			Metric: i.EffectiveMetric(), DHCP: i.UsesDHCP()}
+		if i.IsPattern() {
+			ni.Metric = i.Metric // 0: each link's by its own name
+		}
 		ni.Gateway, _ = netip.ParseAddr(i.Gateway)
 		ni.Gateway6, _ = netip.ParseAddr(i.Gateway6)
 		for _, r := range i.Routes {
@@ -160,7 +161,7 @@ func networkConfig(cfg *Config, stateDir string) network.Config {
 		}
 		c.Interfaces = append(c.Interfaces, ni)
 	}
-	if cfg.Wifi.Enabled() && !listed {
+	if cfg.Wifi.Enabled() && cfg.Network.entryFor(cfg.Wifi.Interface) < 0 {
 		c.Interfaces = append(c.Interfaces, network.Interface{Name: cfg.Wifi.Interface, Up: true, DHCP: true,
 			Metric: (Interface{Name: cfg.Wifi.Interface}).EffectiveMetric()})
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ const (
 	maxModuleName   = 56 // bytes in a kernel module's name
 	maxModuleParams = 1024
 	maxIfName       = 15 // bytes in a Linux interface name (IFNAMSIZ less the NUL)
+	maxIfPattern    = 64 // bytes in a pattern of interface names
 	maxResolvers    = 3  // name servers the resolver reads (MAXNS)
 	minMTU          = 68 // the least MTU of IPv4 (RFC 791)
 	maxMTU          = 65535
@@ -178,7 +180,11 @@ type routeKey struct {
 // makes in routes (the path of what makes each) and reports whether its
 // name is valid.
 func (v *validator) iface(it *Interface, path string, routes map[routeKey]string) (nameOK bool) {
-	switch msg := checkIfName(it.Name); {
+	check := checkIfName
+	if it.IsPattern() {
+		check = checkIfPattern
+	}
+	switch msg := check(it.Name); {
 	case it.Name == "":
 		v.fail(path+".name", false, "missing (give the interface's name, such as eth0 or wlan0)")
 	case msg != "":
@@ -196,6 +202,14 @@ func (v *validator) iface(it *Interface, path string, routes map[routeKey]string
 	dhcp := it.UsesDHCP()
 	if dhcp && !*it.Up {
 		v.fail(path+".dhcp", false, "true, but the interface is down (up: false); DHCP needs it up: remove dhcp or up")
+	}
+	if it.IsPattern() {
+		// Its links' metrics are chosen as they appear, each free of the
+		// others' (network.plan): no route is noted in routes.
+		v.patternFields(it, path)
+		v.mtu(it.MTU, false, path)
+		v.metric(it.Metric, path)
+		return nameOK
 	}
 
 	// The gateway is checked against the addresses only when they are all
@@ -228,17 +242,8 @@ func (v *validator) iface(it *Interface, path string, routes map[routeKey]string
 		}
 	}
 
-	switch {
-	case it.MTU != 0 && (it.MTU < minMTU || it.MTU > maxMTU):
-		v.fail(path+".mtu", false, "%d is out of range (0 to leave it as it is, or %d..%d)", it.MTU, minMTU, maxMTU)
-	case it.MTU != 0 && it.MTU < minIPv6MTU && hasV6:
-		v.fail(path+".mtu", false, "%d is too small for the interface's IPv6 addresses (IPv6 needs %d at least)", it.MTU, minIPv6MTU)
-	}
-
-	metricOK := it.Metric >= 0 && it.Metric <= maxMetric
-	if !metricOK {
-		v.fail(path+".metric", false, "%d is out of range (0 for the default, or 1..%d)", it.Metric, maxMetric)
-	}
+	v.mtu(it.MTU, hasV6, path)
+	metricOK := v.metric(it.Metric, path)
 	metric := it.EffectiveMetric()
 
 	if dhcp && metricOK {
@@ -304,6 +309,45 @@ func (v *validator) iface(it *Interface, path string, routes map[routeKey]string
 		v.route(&it.Routes[i], fmt.Sprintf("%s.routes[%d]", path, i), metric, metricOK, routes)
 	}
 	return nameOK
+}
+
+// patternFields reports the fields that an interface named by a pattern may
+// not have.
+func (v *validator) patternFields(it *Interface, path string) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"addresses", len(it.Addresses) > 0},
+		{"gateway", it.Gateway != ""},
+		{"gateway6", it.Gateway6 != ""},
+		{"routes", len(it.Routes) > 0},
+	} {
+		if f.set {
+			v.fail(path+"."+f.name, false, "not allowed with the pattern %q, which may match several links: an address, gateway or route belongs to one link (give that link an entry with its own name)", it.Name)
+		}
+	}
+}
+
+// mtu checks an interface's MTU, at path.mtu; ipv6 tells whether the
+// interface has IPv6 addresses.
+func (v *validator) mtu(mtu int, ipv6 bool, path string) {
+	switch {
+	case mtu != 0 && (mtu < minMTU || mtu > maxMTU):
+		v.fail(path+".mtu", false, "%d is out of range (0 to leave it as it is, or %d..%d)", mtu, minMTU, maxMTU)
+	case mtu != 0 && mtu < minIPv6MTU && ipv6:
+		v.fail(path+".mtu", false, "%d is too small for the interface's IPv6 addresses (IPv6 needs %d at least)", mtu, minIPv6MTU)
+	}
+}
+
+// metric checks an interface's metric, at path.metric, and reports whether
+// it is valid.
+func (v *validator) metric(metric int, path string) bool {
+	if metric < 0 || metric > maxMetric {
+		v.fail(path+".metric", false, "%d is out of range (0 for the default, or 1..%d)", metric, maxMetric)
+		return false
+	}
+	return true
 }
 
 // route checks a route through an interface with the metric ifMetric, valid
@@ -376,6 +420,23 @@ func checkIfName(name string) string {
 		return fmt.Sprintf("%q is not allowed as an interface name", name)
 	case strings.ContainsFunc(name, func(r rune) bool { return r == '/' || r == ':' || unicode.IsSpace(r) }):
 		return fmt.Sprintf("%q may not hold '/', ':' or whitespace", name)
+	}
+	return ""
+}
+
+// checkIfPattern says what is wrong with a pattern of interface names (see
+// Interface.Name), or returns "".
+func checkIfPattern(p string) string {
+	switch {
+	case len(p) > maxIfPattern:
+		return fmt.Sprintf("%q is %d bytes long, more than %d (a pattern's limit)", p, len(p), maxIfPattern)
+	case strings.ContainsFunc(p, func(r rune) bool { return r == '/' || r == ':' || unicode.IsSpace(r) }):
+		return fmt.Sprintf("%q may not hold '/', ':' or whitespace", p)
+	case strings.Contains(p, "[!"):
+		return fmt.Sprintf("%q: write [^...] for the characters not in a class ([!...] would be a class that holds '!')", p)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return fmt.Sprintf(`%q is not a valid pattern (* any text, ? one character, [0-9] one of a class, [^0-9] one not in it, \ escapes the next character)`, p)
 	}
 	return ""
 }

@@ -18,6 +18,9 @@ func (v *validator) wifi(w *Wifi, path string, ifaces []Interface, ifPath string
 	case msg != "":
 		v.fail(path+".interface", false, "%s", msg)
 		ifOK = false
+	case (Interface{Name: w.Interface}).IsPattern():
+		v.fail(path+".interface", false, "%q is a pattern; give the WiFi link's own name, such as wlan0", w.Interface)
+		ifOK = false
 	}
 
 	switch c := strings.ToUpper(w.Country); {
@@ -53,13 +56,14 @@ func (v *validator) wifi(w *Wifi, path string, ifaces []Interface, ifPath string
 		first[n.SSID] = i
 	}
 
-	// An entry of network.interfaces for the WiFi interface sets up its
-	// addresses, which is fine; but it may not take the link down.
+	// An entry of network.interfaces for the WiFi interface (its name, or
+	// the first pattern that matches it) sets up its addresses, which is
+	// fine; but it may not take the link down.
 	if !w.Enabled() || !ifOK {
 		return
 	}
-	for i, it := range ifaces {
-		if it.Name == w.Interface && it.Up != nil && !*it.Up {
+	if i := (Network{Interfaces: ifaces}).entryFor(w.Interface); i >= 0 {
+		if it := ifaces[i]; it.Up != nil && !*it.Up {
 			p := fmt.Sprintf("%s[%d].up", ifPath, i)
 			v.fail(p, false, "false, but %s joins the networks of %s.networks%s and needs to be up; remove up: false or the networks",
 				w.Interface, path, v.where(path+".networks", p))

@@ -62,8 +62,13 @@ system:
 		fmt.Fprintf(&b, "  modules: [%s]  # the Pi's WiFi: brcmfmac and its chip vendors' parts\n", strings.Join(wifiModules, ", "))
 	}
 	b.WriteString(`network:
+  # DHCP on every wired link that appears, whatever the kernel names it: eth0, enx...,
+  # usb0 (a USB Ethernet adapter; a Zero 2 W's dongle or gadget mode); and on the WiFi.
+  # An interfaces list in the boot partition's pigw.yaml replaces this one.
   interfaces:
-    - {name: eth0, dhcp: true}
+    - {name: "eth*", dhcp: true}
+    - {name: "en*", dhcp: true}
+    - {name: "usb*", dhcp: true}
     - {name: wlan0, dhcp: true}
 wifi:
   interface: wlan0
@@ -76,7 +81,7 @@ wifi:
 // the image's defaults hold until it is edited.
 const starterConfig = `# pigw.yaml: the configuration of this pigw gateway. Edit it on the SD card's
 # boot partition from any computer; pigw reads it at boot. It is laid over the
-# image's /etc/pigw.yaml: Ethernet and WiFi by DHCP, CoAP discovery on.
+# image's /etc/pigw.yaml: wired links and WiFi by DHCP, CoAP discovery on.
 #
 # To join a WiFi network, remove the '# ' of these lines and fill them in:
 #

@@ -1,7 +1,9 @@
 // Package network configures the appliance's links through netlink: links up, static IPv4 and
-// IPv6 addresses, routes with metrics that prefer wired links, and the DNS servers the
+// IPv6 addresses, routes with metrics that prefer wired links, DHCP, and the DNS servers the
 // resolver reads. It follows link events, so a USB Ethernet adapter plugged in later, or a
-// link that went down and up, gets its configuration again.
+// link that went down and up, gets its configuration again; an interface named by a pattern
+// such as usb* configures each Ethernet-class link it matches, so the image's configuration
+// serves whatever wired adapter a board turns out to have.
 package network
 
 import (
@@ -20,17 +22,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Interface is the static configuration of one link.
+// Interface is the static configuration of one link, or of each link a pattern matches.
 type Interface struct {
-	Name      string
+	Name      string // a link's name, or a pattern of names (see IsPattern)
 	Up        bool
-	Addresses []netip.Prefix
-	Gateway   netip.Addr // IPv4 default route, when valid
-	Gateway6  netip.Addr // IPv6 default route, when valid
+	Addresses []netip.Prefix // none for a pattern, nor Gateway, Gateway6 or Routes
+	Gateway   netip.Addr     // IPv4 default route, when valid
+	Gateway6  netip.Addr     // IPv6 default route, when valid
 	Routes    []Route
 	MTU       int // 0 leaves it
-	Metric    int // of this link's routes
-	DHCP      bool
+	// Metric is that of this link's routes. For a pattern it is the base of each link's (0:
+	// DefaultMetric of the link's name); a link with DHCP gets the lowest free one from it.
+	Metric int
+	DHCP   bool
 }
 
 // Route is one route through a link.
@@ -57,21 +61,35 @@ type Static struct {
 	h   *netlink.Handle
 	ns  *int // the namespace to follow link events in; nil for the current one
 
+	// Kept across Runs: a link keeps its metric, and its DHCP client (with its lease) lives on
+	// when Run fails and the supervisor starts it again.
+	plan    *plan          // used by Run only
+	dhcpRun sync.WaitGroup // the DHCP clients, which end when Run's ctx is done
+
 	mu        sync.Mutex
+	dhcp      map[string]bool         // links with a DHCP client
 	leaseDNS  map[string][]netip.Addr // DNS servers of each link's DHCP lease
 	dhcpState map[string]string
 }
 
 // NewStatic returns the subsystem for cfg, working in the current network namespace.
 func NewStatic(cfg Config, log *slog.Logger) *Static {
-	return &Static{cfg: cfg, log: log, h: &netlink.Handle{}, leaseDNS: map[string][]netip.Addr{}, dhcpState: map[string]string{}}
+	return newStatic(cfg, log, &netlink.Handle{}, nil)
+}
+
+// newStatic returns the subsystem for cfg working through h, and following the link events of
+// the namespace ns (nil: the current one).
+func newStatic(cfg Config, log *slog.Logger, h *netlink.Handle, ns *int) *Static {
+	return &Static{cfg: cfg, log: log, h: h, ns: ns, plan: newPlan(cfg.Interfaces), dhcp: map[string]bool{},
+		leaseDNS: map[string][]netip.Addr{}, dhcpState: map[string]string{}}
 }
 
 // Name is the subsystem's name.
 func (s *Static) Name() string { return "network" }
 
 // Run applies the configuration, then again to each configured link that appears or comes up,
-// until ctx is done. A link that is not there yet is waited for.
+// until ctx is done. A link that is not there yet is waited for; a link that a pattern
+// matches is configured when it appears, hot-plugged ones included.
 func (s *Static) Run(ctx context.Context) error {
 	if err := s.writeResolvConf(); err != nil {
 		s.log.Error("DNS servers not written", "err", err)
@@ -87,18 +105,54 @@ func (s *Static) Run(ctx context.Context) error {
 	if err := netlink.LinkSubscribeWithOptions(updates, done, opts); err != nil {
 		return fmt.Errorf("follow link events: %w", err)
 	}
-	for _, ifc := range s.cfg.Interfaces {
+	// A DHCP client runs until ctx is done, across Runs: when one fails (a configuration the
+	// kernel refuses), the next finds the clients running and their leases applied.
+	defer func() {
+		if ctx.Err() != nil {
+			s.dhcpRun.Wait() // they release their leases
+		}
+	}()
+	configure := func(ifc Interface) error {
 		if err := s.applyOrWait(ifc); err != nil {
 			return err
 		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if ifc.DHCP && !s.dhcp[ifc.Name] {
+			s.dhcp[ifc.Name] = true
+			s.dhcpRun.Go(func() {
+				s.dhcpLink(ctx, ifc)
+				s.mu.Lock()
+				delete(s.dhcp, ifc.Name)
+				s.mu.Unlock()
+			})
+		}
+		return nil
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	patterns := 0
 	for _, ifc := range s.cfg.Interfaces {
-		if ifc.DHCP {
-			wg.Go(func() { s.dhcpLink(ctx, ifc) })
+		if IsPattern(ifc.Name) {
+			patterns++
+			continue
+		}
+		if err := configure(ifc); err != nil {
+			return err
 		}
 	}
+	if patterns > 0 {
+		links, err := s.h.LinkList()
+		if err != nil {
+			return fmt.Errorf("list links: %w", err)
+		}
+		for _, l := range links {
+			if ifc, byPattern, ok := s.lookup(l); ok && byPattern { // the others are configured above
+				if err := configure(ifc); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	s.log.Info("network configured; following link events", "interfaces", len(s.cfg.Interfaces)-patterns, "patterns", patterns)
 	for {
 		select {
 		case <-ctx.Done():
@@ -107,15 +161,34 @@ func (s *Static) Run(ctx context.Context) error {
 			if !ok {
 				return errors.New("link events ended")
 			}
-			for _, ifc := range s.cfg.Interfaces {
-				if ifc.Name == u.Attrs().Name && u.Header.Type == unix.RTM_NEWLINK {
-					if err := s.applyOrWait(ifc); err != nil {
-						return err
-					}
+			if u.Header.Type != unix.RTM_NEWLINK {
+				continue
+			}
+			if ifc, _, ok := s.lookup(u.Link); ok {
+				if err := configure(ifc); err != nil {
+					return err
 				}
 			}
 		}
 	}
+}
+
+// lookup returns the configuration of a link, whether a pattern gives it, and whether there is
+// one; it logs what a pattern gives a link it matches for the first time.
+func (s *Static) lookup(l netlink.Link) (ifc Interface, byPattern, ok bool) {
+	name := l.Attrs().Name
+	ifc, m, ok, err := s.plan.lookup(name, l.Attrs().EncapType == "ether")
+	if err != nil {
+		s.log.Error("link not configured", "link", name, "err", err)
+	}
+	if m != nil && m.first {
+		attrs := []any{"link", name, "pattern", m.pattern, "up", ifc.Up, "dhcp", ifc.DHCP, "metric", ifc.Metric}
+		if len(m.skipped) > 0 {
+			attrs = append(attrs, "metrics_taken", strings.Join(m.skipped, " "))
+		}
+		s.log.Info("link matches a pattern", attrs...)
+	}
+	return ifc, m != nil, ok
 }
 
 // applyOrWait applies ifc; a link that is not there yet is waited for, but a configuration

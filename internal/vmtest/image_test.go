@@ -83,6 +83,9 @@ func TestImageBoot(t *testing.T) {
 		t.Errorf("/.well-known/core: %v %s", r.Code, r.Payload)
 	}
 	waitFor(t, vm, `msg="boot done" took=\S+ perm=true boot_partition=true`, 10*time.Second)
+	// eth0 by the image's pattern eth*, with the wired metric.
+	t.Log(waitFor(t, vm, `msg="link matches a pattern" link=eth0 pattern=eth\* up=true dhcp=true metric=100`, 10*time.Second))
+	t.Log(waitFor(t, vm, `msg="DHCP lease" link=eth0 address=10\.0\.2\.15/24 router=10\.0\.2\.2`, 20*time.Second))
 	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 10*time.Second)
 	var info map[string]any
 	if err := json.Unmarshal(r.Payload, &info); err != nil || r.Code != coap.Content {

@@ -1,0 +1,37 @@
+package image
+
+import (
+	"testing"
+
+	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/network"
+)
+
+// TestEtcConfigNetwork: the image's /etc/pigw.yaml gives DHCP to any wired link, whatever the
+// kernel names it (usb0 is the Ethernet of an emulated Pi 3 B and of USB adapters), and to
+// the WiFi; other links are left alone.
+func TestEtcConfigNetwork(t *testing.T) {
+	c, err := appliance.Parse("/etc/pigw.yaml", []byte(etcConfig([]string{"brcmfmac"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, it := range c.Network.Interfaces {
+		if !it.UsesDHCP() || it.Up == nil || !*it.Up {
+			t.Errorf("%s: up %v, dhcp %v; want both true", it.Name, it.Up, it.DHCP)
+		}
+		names = append(names, it.Name)
+	}
+	for link, want := range map[string]string{
+		"eth0": "eth*", "eth1": "eth*", "usb0": "usb*", "enx00e04c680001": "en*", "end0": "en*", "enp1s0u1": "en*",
+		"wlan0": "wlan0", "wlan1": "", "lo": "", "wwan0": "", "sit0": "",
+	} {
+		got := ""
+		if i := network.Choose(names, link); i >= 0 {
+			got = names[i]
+		}
+		if got != want {
+			t.Errorf("link %s is configured by %q, want %q (interfaces %q)", link, got, want, names)
+		}
+	}
+}
