@@ -30,12 +30,12 @@ type gpioInput struct {
 	res *coap.Resource
 }
 
-func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(string) (gpio.PinIO, error)) (*gpioPins, error) {
+func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(name string, output bool) (gpio.PinIO, error)) (*gpioPins, error) {
 	g := &gpioPins{log: log, stateDir: stateDir}
 	for _, pc := range cfg {
 		opts := []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET),
 			coap.WithAttribute("rt", "pigw.gpio."+pc.Direction), coap.WithAttribute("if", "core.a")}
-		pin, openErr := open(pc.Pin)
+		pin, openErr := open(pc.Pin, !pc.Input())
 		var out *sgpio.Output
 		if openErr == nil && !pc.Input() {
 			level := pc.Initial != nil && *pc.Initial == 1
@@ -58,7 +58,8 @@ func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, op
 			log.Error("GPIO pin unusable", "pin", pc.Pin, "name", pc.Name, "err", openErr)
 			res.SetFailure(openErr.Error())
 		case out != nil:
-			_ = res.SetValue(levelText(out.Level()))
+			_ = res.SetValue(levelText(out.Read()))
+			log.Info("GPIO output", "name", pc.Name, "pin", fmt.Sprint(pin), "level", string(levelText(out.Read())))
 		default:
 			in, err := sgpio.NewInput(sgpio.Config{Name: pc.Name, Pin: pin, Pull: pulls[pc.Pull], Edge: edges[pc.Edge],
 				Debounce: time.Duration(pc.Debounce), Invert: pc.Invert})
@@ -103,6 +104,7 @@ func (g *gpioPins) put(pc GPIO, out *sgpio.Output, srv *coap.Server) coap.Handle
 		if err != nil {
 			return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: []byte(err.Error())}
 		}
+		level = out.Read() // the level the pin has, read back where the pin can tell
 		if r := srv.Resource("gpio/" + pc.Name); r != nil {
 			_ = r.SetValue(levelText(level))
 		}

@@ -15,7 +15,7 @@ import (
 func TestGPIOResources(t *testing.T) {
 	led := &gpiotest.Pin{N: "GPIO17", Num: 17}
 	button := &gpiotest.Pin{N: "GPIO27", Num: 27, L: gpio.High, EdgesChan: make(chan gpio.Level, 4)}
-	open := func(name string) (gpio.PinIO, error) {
+	open := func(name string, _ bool) (gpio.PinIO, error) {
 		switch name {
 		case "GPIO17":
 			return led, nil
@@ -103,7 +103,7 @@ func TestGPIOResources(t *testing.T) {
 	// restart: last: a new start drives the kept level.
 	led2 := &gpiotest.Pin{N: "GPIO17"}
 	srv2, _ := coap.NewServer(coap.Config{Listen: []string{"127.0.0.1:0"}, Logger: log})
-	if _, err := newGPIO(cfg[:1], srv2, state, log, func(string) (gpio.PinIO, error) { return led2, nil }); err != nil {
+	if _, err := newGPIO(cfg[:1], srv2, state, log, func(string, bool) (gpio.PinIO, error) { return led2, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if led2.Read() != gpio.High {

@@ -15,6 +15,7 @@ import (
 	"github.com/pigw/pigw/sensors"
 	sgpio "github.com/pigw/pigw/sensors/gpio"
 	"github.com/pigw/pigw/wifi"
+	"periph.io/x/conn/v3/gpio"
 )
 
 // Options are how the appliance is run.
@@ -87,7 +88,7 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	}
 	specs, closeBuses := sensorSpecs(cfg.Sensors)
 	defer closeBuses()
-	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, log, sgpio.Open)
+	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, log, openPin)
 	if err != nil {
 		return err
 	}
@@ -136,6 +137,14 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	cancel()
 	<-done
 	return stop
+}
+
+// openPin opens a real pin; outputs so that their level can be read back.
+func openPin(name string, output bool) (gpio.PinIO, error) {
+	if output {
+		return sgpio.OpenOutput(name)
+	}
+	return sgpio.Open(name)
 }
 
 // networkConfig turns the validated network section into what the network subsystem applies.

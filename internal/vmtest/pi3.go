@@ -32,6 +32,8 @@ type PiOptions struct {
 	ForwardUDP []int
 	// StartTimeout bounds the wait for the first console byte of one boot; default 60s.
 	StartTimeout time.Duration
+	// QEMUArgs are appended to QEMU's command line.
+	QEMUArgs []string
 	// Attempts is how many times a boot that prints nothing is tried (about one in four of
 	// this QEMU's raspi3b boots hangs before the kernel's first line); default 3.
 	Attempts int
@@ -65,7 +67,7 @@ func StartPi(t testing.TB, o PiOptions) *VM {
 		if err != nil {
 			t.Fatalf("emulated Pi: %v", err)
 		}
-		err = vm.start(qemuARM64, append(args, "-no-reboot"), o.StartTimeout)
+		err = vm.start(qemuARM64, append(append(args, "-no-reboot"), o.QEMUArgs...), o.StartTimeout)
 		if err == nil {
 			if len(silent) > 0 {
 				t.Logf("emulated Pi: booted at attempt %d; silent before: %s", attempt, strings.Join(silent, ", "))

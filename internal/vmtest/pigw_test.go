@@ -343,7 +343,20 @@ func TestPigwWatchdogAndPoweroff(t *testing.T) {
 	}
 	armed := time.Now()
 	s := session(t, vm, false)
-	time.Sleep(20 * time.Second)
+	until(t, s, coap.NewRequest(coap.GET, "resource1"), 30*time.Second)
+	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 5*time.Second)
+	var info struct{ Watchdog struct{ Identity, State string } }
+	if err := json.Unmarshal(r.Payload, &info); err != nil || info.Watchdog.State != "active" || info.Watchdog.Identity != "i6300ESB timer" {
+		t.Errorf("/sys/info watchdog %+v (%v): want the i6300ESB, active", info.Watchdog, err)
+	}
+	// Ctrl-\ on the serial console: every goroutine's stack, and the appliance lives on.
+	if err := vm.SendConsole([]byte{0x1c}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.WaitConsole(regexp.MustCompile(`(?s)=== pigw goroutine dump \(Ctrl-\\ on the console\).*boot\.Watchdog.*=== end of goroutine dump ===`), 30*time.Second); err != nil {
+		t.Errorf("no goroutine dump after Ctrl-\\: %v", err)
+	}
+	time.Sleep(max(0, 20*time.Second-time.Since(armed)))
 	if r := until(t, s, coap.NewRequest(coap.GET, "resource1"), 5*time.Second); r.Code != coap.Content {
 		t.Fatalf("after %s with the watchdog armed: %s", time.Since(armed).Round(time.Second), r.Code)
 	}

@@ -2,6 +2,7 @@ package gpio
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -28,7 +29,9 @@ func NewOutput(cfg Config, level bool) (*Output, error) {
 	return o, nil
 }
 
-// Set drives the shown level (the pin's inverse if Invert). Level is unchanged on error.
+// Set drives the shown level (the pin's inverse if Invert). Level is unchanged when the pin
+// cannot be driven. A pin that reads back (ReadBacker) is read after driving it: when it
+// disagrees, the level stays driven and Set says what the pin reads.
 func (o *Output) Set(level bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -40,7 +43,41 @@ func (o *Output) set(level bool) error {
 		return o.cfg.wrap(err)
 	}
 	o.level = level
+	if got, ok := o.read(); ok && got != level {
+		return o.cfg.wrap(fmt.Errorf("driven %s, the pin reads %s: it is shorted, or driven by other hardware", levelName(level), levelName(got)))
+	}
 	return nil
+}
+
+// ReadBacker is a pin whose Read gives the level it really has while it is an output. Pins
+// without it are not read back (periph's plain character device line, for one, would turn
+// into an input).
+type ReadBacker interface{ ReadsBack() bool }
+
+// read reads the pin's level back, when the pin can tell it.
+func (o *Output) read() (bool, bool) {
+	if rb, ok := o.cfg.Pin.(ReadBacker); !ok || !rb.ReadsBack() {
+		return false, false
+	}
+	return fromPin(o.cfg.Pin.Read(), o.cfg.Invert), true
+}
+
+// Read returns the level the pin has now, read back from the hardware when the pin can tell
+// it, else the last level driven.
+func (o *Output) Read() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if got, ok := o.read(); ok {
+		return got
+	}
+	return o.level
+}
+
+func levelName(l bool) string {
+	if l {
+		return "high (1)"
+	}
+	return "low (0)"
 }
 
 // Toggle drives the opposite of the current level and returns the new one.
