@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware test test-deps test-vm vm-kernel bench lint fuzz clean flash
+.PHONY: build run image firmware test test-deps test-vm vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 export PIGW_VM_KERNEL_DIR
@@ -30,6 +30,14 @@ image: firmware
 	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
 		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o))
 
+## pi3-emulated: the image booted on QEMU's emulated Raspberry Pi 3 B, its serial console on
+## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683. The card is a fresh copy of the
+## image each time, bin/pigw-rpi-emulated.img; CARD_SIZE=4G makes it larger.
+CARD_SIZE ?=
+pi3-emulated: image vm-kernel
+	cp --sparse=always $(IMAGE) bin/pigw-rpi-emulated.img
+	$(GO) run ./cmd/pigw image emulate $(if $(CARD_SIZE),--card-size $(CARD_SIZE)) bin/pigw-rpi-emulated.img
+
 ## firmware: Debian's WiFi firmware for the Pi and the regulatory database (cached).
 firmware:
 	bash image/fetch-firmware.sh $(FIRMWARE_DIR)
@@ -51,9 +59,10 @@ test-vm: vm-kernel test-deps
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
 		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
-		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools and e2fsprogs for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs; }
+		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null \
+		&& command -v fdtget >/dev/null && command -v dtc >/dev/null && command -v fdtoverlay >/dev/null || { \
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs and device-tree-compiler for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
 ## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.

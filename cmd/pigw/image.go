@@ -16,6 +16,7 @@ import (
 )
 
 const imageUsage = `Usage: pigw image build --out FILE [flags]
+       pigw image emulate [flags] IMAGE   (pigw image emulate -h says more)
 
 Builds the SD-card image: run it in pigw's source tree (it cross-compiles ./cmd/pigw and takes
 the kernel and the Pi firmware from the Go modules pinned in go.mod). Two builds from the same
@@ -31,6 +32,9 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func runImage(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "emulate" {
+		return runEmulate(args[1:], stderr)
+	}
 	if len(args) == 0 || args[0] != "build" {
 		fmt.Fprint(stderr, imageUsage)
 		return 2

@@ -18,6 +18,7 @@ Usage:
   pigw coap get|put|post|delete|fetch|observe|discover ...          a CoAP client
   pigw flash --device /dev/sdX [--yes] IMAGE                        write an SD-card image to a card
   pigw image build --out FILE [--config F] [--overlay DIR]...       build the SD-card image
+  pigw image emulate [--card-size SIZE] [--port N] IMAGE            boot an image on an emulated Pi 3 B
   pigw modprobe [-q] [-v] [--] NAME...                              load kernel modules by name or alias
   pigw version                                                      print the version
 
