@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware test test-deps test-vm vm-kernel bench lint fuzz clean flash
+.PHONY: build run image firmware wpa-supplicant test test-deps test-vm vm-kernel bench lint fuzz clean flash
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 export PIGW_VM_KERNEL_DIR
@@ -19,20 +19,31 @@ run: build
 	./$(BIN) run
 
 ## image: the SD-card image bin/pigw-rpi.img (CONFIG=pigw.yaml, OVERLAYS="overlays/i2c ...",
-## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR.
+## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR, and with
+## WPA_SUPPLICANT=1 the wpa_supplicant that make wpa-supplicant fetches (WPA3, ...).
 IMAGE        := bin/pigw-rpi.img
 CONFIG       ?=
 OVERLAYS     ?=
 SIZE         ?= 2G
 FIRMWARE_DIR ?= /var/cache/pigw-firmware
-image: firmware
+WPA_SUPPLICANT     ?=
+WPA_SUPPLICANT_DIR ?= /var/cache/pigw-wpa-supplicant
+export PIGW_WPA_SUPPLICANT_DIR = $(WPA_SUPPLICANT_DIR)
+with_wpa = $(filter-out 0 no false,$(WPA_SUPPLICANT))
+image: firmware $(if $(with_wpa),wpa-supplicant)
 	@mkdir -p bin
 	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
-		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o))
+		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o)) \
+		$(if $(with_wpa),--overlay $(WPA_SUPPLICANT_DIR))
 
 ## firmware: Debian's WiFi firmware for the Pi and the regulatory database (cached).
 firmware:
 	bash image/fetch-firmware.sh $(FIRMWARE_DIR)
+
+## wpa-supplicant: Debian's arm64 wpa_supplicant and the libraries it loads, as an overlay
+## (WPA_SUPPLICANT_DIR/root; cached).
+wpa-supplicant:
+	bash image/fetch-wpa-supplicant.sh $(WPA_SUPPLICANT_DIR)
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant), then vet and
 ## every test with the race detector.
@@ -44,8 +55,9 @@ test: test-deps
 vm-kernel:
 	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_KERNEL_DIR)
 
-## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel.
-test-vm: vm-kernel test-deps
+## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel; the WiFi lab also runs the
+## image's arm64 wpa_supplicant (under qemu-aarch64-static, which make vm-kernel installs).
+test-vm: vm-kernel test-deps wpa-supplicant
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 
 test-deps:
