@@ -7,7 +7,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 .PHONY: build run image firmware wpa-supplicant test test-deps test-vm vm-kernel bench lint fuzz clean flash
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
-export PIGW_VM_KERNEL_DIR
+PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
+export PIGW_VM_KERNEL_DIR PIGW_VM_ARM64_DIR
 # Every package but the QEMU tests, which make test-vm runs.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /internal/vmtest)
 
@@ -43,7 +44,7 @@ firmware:
 ## wpa-supplicant: Debian's arm64 wpa_supplicant and the libraries it loads, as an overlay
 ## (WPA_SUPPLICANT_DIR/root; cached).
 wpa-supplicant:
-	bash image/fetch-wpa-supplicant.sh $(WPA_SUPPLICANT_DIR)
+	bash image/fetch-arm64-programs.sh $(WPA_SUPPLICANT_DIR) wpasupplicant:wpa_supplicant
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant), then vet and
 ## every test with the race detector.
@@ -51,12 +52,14 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
 
-## vm-kernel: QEMU, host disk tools and Debian's amd64 kernel with its modules (cached).
+## vm-kernel: QEMU, host disk tools, Debian's amd64 and arm64 kernels with their modules and
+## the WiFi lab's programs for both (cached).
 vm-kernel:
 	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_KERNEL_DIR)
+	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_ARM64_DIR) arm64
 
-## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel; the WiFi lab also runs the
-## image's arm64 wpa_supplicant (under qemu-aarch64-static, which make vm-kernel installs).
+## test-vm: pigw booted as PID 1 in QEMU (TCG) with those kernels; the arm64 WiFi lab runs the
+## image's pigw and wpa_supplicant (make wpa-supplicant).
 test-vm: vm-kernel test-deps wpa-supplicant
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 

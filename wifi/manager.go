@@ -119,7 +119,7 @@ func (m *Manager) report(s State) {
 	if s.State != prev.State || s.SSID != prev.SSID || s.LastError != prev.LastError {
 		switch s.State {
 		case StateConnected:
-			m.cfg.Logger.Info("wifi connected", "ssid", s.SSID, "bssid", s.BSSID, "frequency_mhz", s.Frequency, "signal_dbm", s.Signal)
+			m.cfg.Logger.Info("wifi connected", "ssid", s.SSID, "bssid", s.BSSID, "frequency_mhz", s.Frequency, "signal_dbm", s.Signal, "key_mgmt", s.KeyMgmt)
 		case StateAuthFailed, StateError:
 			m.cfg.Logger.Error("wifi "+s.State, "err", s.LastError)
 		default:
