@@ -66,16 +66,25 @@ apt_arm64() {
 tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# unpacked PKG: the package's files in $tmp/pkgs/PKG, fetched first when not in debs/.
+deb() { ls "$dir/debs/${1}_"*_arm64.deb 2>/dev/null | tail -n 1 || true; }
+
+# fetch PKG...: downloads the packages that debs/ lacks, in one apt-get call.
+fetch() {
+	local p get=()
+	for p in "$@"; do
+		[ -n "$(deb "$p")" ] || get+=("$p:arm64")
+	done
+	((${#get[@]})) || return 0
+	apt_arm64
+	(cd "$dir/debs" && apt-get download -qq -o APT::Sandbox::User=root "${get[@]}")
+}
+
+# unpacked PKG: the package's files in $tmp/pkgs/PKG.
 unpacked() {
 	local p=$1 deb
 	[ -d "$tmp/pkgs/$p" ] && return 0
-	deb=$(ls "$dir/debs/${p}_"*_arm64.deb 2>/dev/null | tail -n 1 || true)
-	if [ -z "$deb" ]; then
-		apt_arm64
-		(cd "$dir/debs" && apt-get download -qq -o APT::Sandbox::User=root "$p:arm64")
-		deb=$(ls "$dir/debs/${p}_"*_arm64.deb | tail -n 1)
-	fi
+	deb=$(deb "$p")
+	[ -n "$deb" ] || { echo "fetch-arm64-programs: no $p in $dir/debs" >&2; exit 1; }
 	mkdir -p "$tmp/pkgs/$p"
 	dpkg-deb -x "$deb" "$tmp/pkgs/$p"
 	index "$p"
@@ -184,6 +193,7 @@ for w in "${want[@]}"; do
 	[[ " ${pkgs[*]} " == *" ${w%%:*} "* ]] || pkgs+=("${w%%:*}")
 done
 while :; do
+	fetch "${pkgs[@]}"
 	for p in "${pkgs[@]}"; do unpacked "$p"; done
 	closure
 	((${#missing[@]})) || break
