@@ -76,7 +76,7 @@ func supplicantImage(t *testing.T) (img string, res *image.Result, rootA, overla
 		supImage.path = filepath.Join(dir, "pigw-rpi.img")
 		start := time.Now()
 		supImage.res, supImage.err = image.Build(context.Background(), image.Options{Out: supImage.path, Size: 1 << 30,
-			ModuleRoot: root, Version: "vmtest", Overlays: []string{filepath.Join(ov)}})
+			ModuleRoot: root, Version: "vmtest", Overlays: []string{ov}})
 		if supImage.err != nil {
 			return
 		}
