@@ -4,10 +4,11 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware test test-deps test-vm vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image firmware wpa-supplicant test test-deps test-vm vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
-export PIGW_VM_KERNEL_DIR
+PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
+export PIGW_VM_KERNEL_DIR PIGW_VM_ARM64_DIR
 # Every package but the QEMU tests, which make test-vm runs.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /internal/vmtest)
 
@@ -19,16 +20,22 @@ run: build
 	./$(BIN) run
 
 ## image: the SD-card image bin/pigw-rpi.img (CONFIG=pigw.yaml, OVERLAYS="overlays/i2c ...",
-## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR.
+## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR, and with
+## WPA_SUPPLICANT=1 the wpa_supplicant that make wpa-supplicant fetches (WPA3, ...).
 IMAGE        := bin/pigw-rpi.img
 CONFIG       ?=
 OVERLAYS     ?=
 SIZE         ?= 2G
 FIRMWARE_DIR ?= /var/cache/pigw-firmware
-image: firmware
+WPA_SUPPLICANT     ?=
+WPA_SUPPLICANT_DIR ?= /var/cache/pigw-wpa-supplicant
+export PIGW_WPA_SUPPLICANT_DIR = $(WPA_SUPPLICANT_DIR)
+with_wpa = $(filter-out 0 no false,$(WPA_SUPPLICANT))
+image: firmware $(if $(with_wpa),wpa-supplicant)
 	@mkdir -p bin
 	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
-		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o))
+		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o)) \
+		$(if $(with_wpa),--overlay $(WPA_SUPPLICANT_DIR))
 
 ## pi3-emulated: the image booted on QEMU's emulated Raspberry Pi 3 B, its serial console on
 ## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683. The card is a fresh copy of the
@@ -42,18 +49,26 @@ pi3-emulated: image vm-kernel
 firmware:
 	bash image/fetch-firmware.sh $(FIRMWARE_DIR)
 
-## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq), then
-## vet and every test with the race detector.
+## wpa-supplicant: Debian's arm64 wpa_supplicant and the libraries it loads, as an overlay
+## (WPA_SUPPLICANT_DIR/root; cached).
+wpa-supplicant:
+	bash image/fetch-arm64-programs.sh $(WPA_SUPPLICANT_DIR) wpasupplicant:wpa_supplicant
+
+## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq,
+## mtools, device-tree-compiler), then vet and every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
 
-## vm-kernel: QEMU, host disk tools and Debian's amd64 kernel with its modules (cached).
+## vm-kernel: QEMU, host disk tools, Debian's amd64 and arm64 kernels with their modules and
+## the WiFi lab's programs for both (cached).
 vm-kernel:
 	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_KERNEL_DIR)
+	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_ARM64_DIR) arm64
 
-## test-vm: pigw booted as PID 1 in QEMU (TCG) with that kernel.
-test-vm: vm-kernel test-deps
+## test-vm: pigw booted as PID 1 in QEMU (TCG) with those kernels; the arm64 WiFi lab runs the
+## image's pigw and wpa_supplicant (make wpa-supplicant).
+test-vm: vm-kernel test-deps wpa-supplicant
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
 
 test-deps:

@@ -55,7 +55,10 @@ type Result struct {
 	Size       int64
 	DiskID     uint32 // MBR disk signature: root=PARTUUID=<DiskID>-02
 	Kernel     string // kernel version
-	Warnings   []string
+	// WPASupplicant is where the root holds wpa_supplicant (the WiFi backend auto runs
+	// it), or "": auto uses nl80211.
+	WPASupplicant string
+	Warnings      []string
 }
 
 // Build writes the image. It writes Out.tmp and renames it to Out when done, so a failed build
@@ -99,6 +102,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	for _, w := range res.Warnings {
 		p.printf("warning: %s\n", w)
+	}
+	if s := in.supplicant; s != nil {
+		res.WPASupplicant = s.path
+		p.printf("wifi: backend auto runs %s (arm64, %d libraries with the loader, %.1f MiB): WPA2, WPA3 (SAE), hidden and open networks\n",
+			s.path, len(s.libs), float64(s.bytes)/(1<<20))
+	} else {
+		p.printf("wifi: no wpa_supplicant in the root: backend auto uses nl80211 (open networks, and WPA2-PSK where the WiFi firmware does the handshake); make image WPA_SUPPLICANT=1 adds it\n")
 	}
 	var digest []byte
 	if err := p.step("hash the inputs", func() error {

@@ -72,7 +72,7 @@ system:
     - {name: wlan0, dhcp: true}
 wifi:
   interface: wlan0
-  backend: auto
+  backend: auto  # wpa_supplicant when the root has it (make image WPA_SUPPLICANT=1), else nl80211
 `)
 	return b.String()
 }

@@ -27,6 +27,7 @@ type inputs struct {
 	versions    []string // of the pinned Go modules: the fallback timestamp
 	bootConfig  []byte
 	firmwareDir string
+	supplicant  *supplicant // nil: the root has no wpa_supplicant
 }
 
 // gather reads everything that goes into the image, checking the user's files first.
@@ -72,6 +73,9 @@ func gather(ctx context.Context, o *Options, pigw string) (*inputs, error) {
 		if err := in.overlay(dir, &frags); err != nil {
 			return nil, fmt.Errorf("--overlay %s: %w", dir, err)
 		}
+	}
+	if in.supplicant, err = in.root.findSupplicant(); err != nil {
+		return nil, err
 	}
 	in.boot.addData("config.txt", 0o644, []byte(configTxt(frags)))
 	in.boot.addData("pigw.yaml", 0o644, in.bootConfig)

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,10 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "pigw.yaml")
 	os.WriteFile(bad, []byte("coap:\n  listen: [nonsense]\n"), 0o644)
+	// The host's wpa_supplicant laid over the image by mistake.
+	amd64 := filepath.Join(dir, "amd64-wpa")
+	os.MkdirAll(filepath.Join(amd64, "root/usr/sbin"), 0o755)
+	os.WriteFile(filepath.Join(amd64, "root/usr/sbin/wpa_supplicant"), fakeELF(elf.EM_X86_64, "/lib64/ld-linux-x86-64.so.2", ""), 0o755)
 	for _, tc := range []struct {
 		name string
 		o    Options
@@ -55,6 +60,8 @@ func TestBadInput(t *testing.T) {
 		{"arch", Options{Out: "x.img", Arch: "amd64"}, []string{"--arch amd64", "only arm64"}},
 		{"config", Options{Out: filepath.Join(dir, "x.img"), Config: bad}, []string{"--config " + bad, bad + ":2:", "coap.listen"}},
 		{"overlay", Options{Out: filepath.Join(dir, "x.img"), Overlays: []string{"/nonexistent/ov"}}, []string{"--overlay /nonexistent/ov", "not a directory"}},
+		{"amd64 wpa_supplicant", Options{Out: filepath.Join(dir, "x.img"), Overlays: []string{amd64}},
+			[]string{"root /usr/sbin/wpa_supplicant", "built for EM_X86_64", "backend auto would run it and fail"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.o.Out != "" && tc.o.Size == 0 && tc.o.Arch == "" {

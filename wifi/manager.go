@@ -37,6 +37,7 @@ type Config struct {
 type Manager struct {
 	cfg     Config
 	backend Backend
+	chosen  string // why this backend, for the log
 
 	mu    sync.Mutex
 	state State
@@ -52,12 +53,15 @@ func NewManager(cfg Config) (*Manager, error) {
 		cfg.Logger = slog.Default()
 	}
 	var b Backend
+	chosen := "configured"
 	switch cfg.Backend {
 	case "", "auto":
 		if path, err := exec.LookPath("wpa_supplicant"); err == nil {
 			b = NewSupplicant(path, cfg.Country, cfg.Logger)
+			chosen = "auto: " + path + " is there"
 		} else {
 			b = NewNL80211(cfg.Logger)
+			chosen = "auto: no wpa_supplicant in PATH (open networks, and WPA2-PSK where the driver does the handshake)"
 		}
 	case "wpa_supplicant":
 		path, err := exec.LookPath("wpa_supplicant")
@@ -65,6 +69,7 @@ func NewManager(cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("wifi backend wpa_supplicant: the binary is not in the image: %w", err)
 		}
 		b = NewSupplicant(path, cfg.Country, cfg.Logger)
+		chosen = "configured: " + path
 	case "nl80211":
 		b = NewNL80211(cfg.Logger)
 	default:
@@ -76,7 +81,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	case *Supplicant:
 		b.Track, b.Untrack = cfg.Track, cfg.Untrack
 	}
-	m := &Manager{cfg: cfg, backend: b}
+	m := &Manager{cfg: cfg, backend: b, chosen: chosen}
 	m.state = State{Backend: b.Name(), Interface: cfg.Interface, State: StateStarting, Since: time.Now().UTC()}
 	return m, nil
 }
@@ -91,7 +96,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	m.cfg.Logger.Info("wifi starting", "backend", m.backend.Name(), "interface", m.cfg.Interface, "networks", len(m.cfg.Networks))
+	m.cfg.Logger.Info("wifi starting", "backend", m.backend.Name(), "interface", m.cfg.Interface, "networks", len(m.cfg.Networks), "chosen", m.chosen)
 	err := m.backend.Run(ctx, m.cfg.Interface, m.cfg.Networks, m.report)
 	if err != nil {
 		m.report(State{State: StateError, LastError: err.Error()})
@@ -114,7 +119,7 @@ func (m *Manager) report(s State) {
 	if s.State != prev.State || s.SSID != prev.SSID || s.LastError != prev.LastError {
 		switch s.State {
 		case StateConnected:
-			m.cfg.Logger.Info("wifi connected", "ssid", s.SSID, "bssid", s.BSSID, "frequency_mhz", s.Frequency, "signal_dbm", s.Signal)
+			m.cfg.Logger.Info("wifi connected", "ssid", s.SSID, "bssid", s.BSSID, "frequency_mhz", s.Frequency, "signal_dbm", s.Signal, "key_mgmt", s.KeyMgmt)
 		case StateAuthFailed, StateError:
 			m.cfg.Logger.Error("wifi "+s.State, "err", s.LastError)
 		default:

@@ -47,7 +47,7 @@ func (s *Supplicant) Run(ctx context.Context, iface string, nets []Network, repo
 	set := func(state, detail string) {
 		st.State, st.LastError = state, detail
 		if state != StateConnected {
-			st.SSID, st.BSSID, st.Frequency, st.Signal = "", "", 0, 0
+			st.SSID, st.BSSID, st.Frequency, st.Signal, st.KeyMgmt = "", "", 0, 0, ""
 		}
 		report(st)
 	}
@@ -136,7 +136,7 @@ func (s *Supplicant) event(ctx context.Context, c *wpa.Conn, ev wpa.Event, st *S
 			return
 		}
 		st.State, st.LastError = StateConnected, ""
-		st.SSID, st.BSSID, st.Frequency = status.SSID, status.BSSID, status.Freq
+		st.SSID, st.BSSID, st.Frequency, st.KeyMgmt = status.SSID, status.BSSID, status.Freq, status.KeyMgmt
 		st.Signal, _ = signal(ctx, c)
 		report(*st)
 	case ev.Name == "CTRL-EVENT-DISCONNECTED":

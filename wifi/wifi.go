@@ -51,13 +51,16 @@ const (
 
 // State is the WiFi link as /sys/wifi shows it.
 type State struct {
-	Backend   string    `json:"backend"`
-	Interface string    `json:"interface"`
-	State     string    `json:"state"`
-	SSID      string    `json:"ssid,omitempty"`
-	BSSID     string    `json:"bssid,omitempty"`
-	Frequency int       `json:"frequency_mhz,omitempty"`
-	Signal    int       `json:"signal_dbm,omitempty"`
+	Backend   string `json:"backend"`
+	Interface string `json:"interface"`
+	State     string `json:"state"`
+	SSID      string `json:"ssid,omitempty"`
+	BSSID     string `json:"bssid,omitempty"`
+	Frequency int    `json:"frequency_mhz,omitempty"`
+	Signal    int    `json:"signal_dbm,omitempty"`
+	// KeyMgmt is the link's key management as wpa_supplicant names it (WPA2-PSK, SAE for
+	// WPA3, NONE); the nl80211 backend leaves it empty.
+	KeyMgmt   string    `json:"key_mgmt,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 	Since     time.Time `json:"since"`
 }

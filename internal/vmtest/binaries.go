@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -112,4 +113,59 @@ func binaryFiles(bins []string) (map[string][]byte, error) {
 		}
 	}
 	return files, errors.Join(errs...)
+}
+
+// RootFiles returns the files of dir, a directory laid out as a root filesystem (such as an
+// overlay's root/ or an unpacked squashfs), as initramfs files by absolute path: regular files,
+// and symbolic links with the content of their target (the initramfs holds no links), which is
+// looked up inside dir as the guest would (an absolute target from dir). A link whose target
+// dir does not hold, such as the image's /etc/resolv.conf -> /tmp/resolv.conf, made at run
+// time, is left out.
+func RootFiles(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel := strings.TrimPrefix(p, dir+"/")
+		real, ok, err := inRoot(dir, rel)
+		if err != nil || !ok {
+			return err
+		}
+		data, err := os.ReadFile(real)
+		if err != nil {
+			return err
+		}
+		files["/"+filepath.ToSlash(rel)] = data
+		return nil
+	})
+	return files, err
+}
+
+// inRoot follows the symbolic links of rel, a path in the root filesystem dir, inside dir, and
+// returns the host path of the file it ends at; false when there is none.
+func inRoot(dir, rel string) (string, bool, error) {
+	p := path.Clean("/" + rel)
+	for range 40 {
+		host := filepath.Join(dir, p)
+		fi, err := os.Lstat(host)
+		if os.IsNotExist(err) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return host, fi.Mode().IsRegular(), nil
+		}
+		target, err := os.Readlink(host)
+		if err != nil {
+			return "", false, err
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(p), target)
+		}
+		p = path.Clean("/" + target) // ".." stops at the root, as in the guest
+	}
+	return "", false, fmt.Errorf("%s in %s: too many levels of symbolic links", rel, dir)
 }

@@ -1,17 +1,28 @@
 #!/bin/bash
-# fetch-kernel.sh DIR: prepares what internal/vmtest needs to boot QEMU guests.
+# fetch-kernel.sh DIR [ARCH]: prepares what internal/vmtest needs to boot QEMU guests.
 #
 # Installs the host tools when missing (qemu-system-x86_64 and -aarch64, cpio, mkfs.ext4, mkfs.vfat,
 # mcopy, depmod, xz) and, through fetch-wifi-tools.sh, the WiFi lab's programs, then
-# downloads the Debian amd64 kernel that linux-image-amd64 points to, unpacks it into
-# DIR/root, runs depmod, and writes DIR/kver and DIR/vmlinuz, and DIR/vmlinux: the kernel
-# decompressed, which QEMU boots through its PVH entry point about 3 s faster
-# than the bzImage under TCG (no decompression in the guest).
+# downloads the Debian kernel that linux-image-ARCH points to (ARCH amd64, the default, or
+# arm64), unpacks it into DIR/root, runs depmod, and writes DIR/kver and DIR/vmlinuz. For
+# amd64 also DIR/vmlinux: the kernel decompressed, which QEMU boots through its PVH entry
+# point about 3 s faster than the bzImage under TCG (no decompression in the guest); arm64's
+# vmlinuz is an uncompressed Image already. For arm64 the WiFi lab's programs are Debian's
+# arm64 builds, in DIR/tools (fetch-wifi-tools.sh arm64 DIR/tools).
 # Idempotent: when DIR is complete and the tools exist, it returns at once.
-# Needs root (apt-get install) unless everything is already present.
+# Needs root (apt-get install, dpkg --add-architecture arm64) unless everything is already
+# present.
 set -eu
 
 DIR=${1:-${PIGW_VM_KERNEL_DIR:-/var/cache/pigw-vm}}
+ARCH=${2:-amd64}
+case $ARCH in
+amd64 | arm64) ;;
+*)
+	echo "fetch-kernel: architecture $ARCH: want amd64 or arm64" >&2
+	exit 2
+	;;
+esac
 
 apt_updated=
 apt_update() {
@@ -40,13 +51,18 @@ if [ -n "$missing" ]; then
 fi
 
 # The WiFi lab's programs (hostapd, dnsmasq, wpa_supplicant, iw, ip, busybox).
-bash "$(dirname "$0")/fetch-wifi-tools.sh"
+if [ "$ARCH" = arm64 ]; then
+	bash "$(dirname "$0")/fetch-wifi-tools.sh" arm64 "$DIR/tools"
+else
+	bash "$(dirname "$0")/fetch-wifi-tools.sh"
+fi
 
 PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
 
 # vmlinux: the ELF inside the (xz-compressed) bzImage, found by its xz magic.
 extract_vmlinux() {
+	[ "$ARCH" = amd64 ] || return 0
 	[ -s "$DIR/vmlinux" ] && return 0
 	local off
 	for off in $(grep -abo $'\xfd7zXZ\x00' "$DIR/vmlinuz" | cut -d: -f1); do
@@ -70,10 +86,15 @@ if [ -s "$DIR/kver" ]; then
 	fi
 fi
 
-# The kernel package linux-image-amd64 depends on, e.g. linux-image-6.1.0-56-amd64.
+# The kernel package linux-image-ARCH depends on, e.g. linux-image-6.1.0-56-amd64.
+if [ "$ARCH" != amd64 ] && ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
+	echo "fetch-kernel: dpkg --add-architecture $ARCH" >&2
+	dpkg --add-architecture "$ARCH"
+	apt_update
+fi
 kpkg() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1
+	apt-cache depends "linux-image-$ARCH:$ARCH" 2>/dev/null |
+		sed -n "s/^ *Depends: \(linux-image-[0-9].*-$ARCH\)\(:$ARCH\)\{0,1\}\$/\1/p" | head -n 1
 }
 pkg=$(kpkg)
 if [ -z "$pkg" ]; then
@@ -81,7 +102,7 @@ if [ -z "$pkg" ]; then
 	pkg=$(kpkg)
 fi
 if [ -z "$pkg" ]; then
-	echo "fetch-kernel: cannot resolve linux-image-amd64 with apt-cache" >&2
+	echo "fetch-kernel: cannot resolve linux-image-$ARCH with apt-cache" >&2
 	exit 1
 fi
 kver=${pkg#linux-image-}
@@ -91,12 +112,12 @@ tmp=$(mktemp -d "$DIR/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 echo "fetch-kernel: downloading $pkg" >&2
-if ! (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+if ! (cd "$tmp" && apt-get download -qq "$pkg:$ARCH" >/dev/null 2>&1); then
 	# Stale package lists point at a version the mirror no longer has.
 	apt_update
 	pkg=$(kpkg)
 	kver=${pkg#linux-image-}
-	(cd "$tmp" && apt-get download -qq "$pkg" >/dev/null)
+	(cd "$tmp" && apt-get download -qq "$pkg:$ARCH" >/dev/null)
 fi
 
 mkdir "$tmp/root"

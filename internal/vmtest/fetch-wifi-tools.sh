@@ -4,7 +4,16 @@
 # and busybox (udhcpc, udhcpd and a shell for the station side of the lab's own test).
 # fetch-kernel.sh calls it. Idempotent: returns at once when every program is there.
 # Needs root (apt-get install) unless everything is already present.
+#
+# fetch-wifi-tools.sh arm64 DIR: the same programs but wpa_supplicant (the arm64 lab runs the
+# image's own) from Debian's arm64 packages, with coap-client-notls for the lab's probe, as
+# an arm64 root in DIR/root (image/fetch-arm64-programs.sh); fetch-kernel.sh DIR arm64 calls it.
 set -eu
+
+if [ "${1:-}" = arm64 ]; then
+	exec bash "$(dirname "$0")/../../image/fetch-arm64-programs.sh" "${2:?usage: fetch-wifi-tools.sh arm64 DIR}" \
+		hostapd:hostapd dnsmasq-base:dnsmasq iw:iw iproute2:ip busybox:busybox libcoap3-bin:coap-client-notls
+fi
 
 # Program -> Debian package.
 missing=

@@ -14,7 +14,9 @@
 //
 // The kernel comes from fetch-kernel.sh (make vm-kernel), which unpacks Debian's
 // linux-image-amd64 into $PIGW_VM_KERNEL_DIR (default /var/cache/pigw-vm). Tests never fetch:
-// without that directory or without QEMU they skip, or fail when CI=true.
+// without that directory or without QEMU they skip, or fail when CI=true. Options.Arch
+// "arm64" boots Debian's arm64 kernel ($PIGW_VM_ARM64_DIR) on qemu-system-aarch64's virt
+// machine instead, for the Pi's own programs (arch.go).
 //
 // Facts about that kernel a guest init must live with: virtio_pci, virtio_blk, virtio_net,
 // ext4 and vfat are modules, not built in. ext4 (and jbd2) need crc32c, a soft dependency
@@ -52,7 +54,11 @@ const qemuBinary = "qemu-system-x86_64"
 
 // Options describe one guest.
 type Options struct {
-	// Init is the path of a static linux/amd64 binary that becomes /init (PID 1).
+	// Arch is the guest's architecture: "amd64" (the default: qemu-system-x86_64 with the
+	// kernel in $PIGW_VM_KERNEL_DIR) or "arm64" (qemu-system-aarch64 -M virt with the kernel
+	// in $PIGW_VM_ARM64_DIR); see arch.go.
+	Arch string
+	// Init is the path of a static Linux binary for Arch that becomes /init (PID 1).
 	Init string
 	// Files are extra files of the initramfs, by absolute path ("/etc/pigw.yaml"). Parent
 	// directories are created. Content starting with "\x7fELF" or "#!" gets mode 0755,
@@ -61,7 +67,8 @@ type Options struct {
 	// Binaries are host programs (absolute paths, or bare names looked up in PATH, /usr/sbin,
 	// /sbin, /usr/bin and /bin) copied into the initramfs at the path they have on the host,
 	// with every shared library and the dynamic loader that ldd lists, so they run in the
-	// guest. Files of the same path win.
+	// guest. Files of the same path win. amd64 guests only: an arm64 guest gets its
+	// programs in Files (RootFiles reads a directory laid out as a root).
 	Binaries []string
 	// Modules are kernel module names ("virtio_blk"; '-' and '_' are the same) copied into
 	// /lib/modules/<kver>/ of the initramfs with their dependencies from modules.dep and
@@ -77,9 +84,9 @@ type Options struct {
 	// ForwardUDP are guest UDP ports (on the guest's 10.0.2.15) forwarded from free host
 	// ports on 127.0.0.1: see HostPort.
 	ForwardUDP []int
-	// Cmdline is appended to the kernel command line "console=ttyS0 panic=-1". The kernel
-	// hands unknown "name=value" words without a dot to init as environment variables and
-	// other unknown words, and everything after "--", as arguments.
+	// Cmdline is appended to the kernel command line "console=ttyS0 panic=-1" (ttyAMA0 on
+	// arm64). The kernel hands unknown "name=value" words without a dot to init as
+	// environment variables and other unknown words, and everything after "--", as arguments.
 	Cmdline string
 	// Memory is QEMU's -m; default "256M".
 	Memory string
@@ -109,12 +116,11 @@ type VM struct {
 // KernelDir returns the directory fetch-kernel.sh filled ($PIGW_VM_KERNEL_DIR, default
 // /var/cache/pigw-vm), or an error that says how to fill it.
 func KernelDir() (string, error) {
-	dir := os.Getenv("PIGW_VM_KERNEL_DIR")
-	if dir == "" {
-		dir = DefaultKernelDir
+	dir := guestArches["amd64"].kernelDir()
+	if _, err := readKernel(dir); err != nil {
+		return dir, fmt.Errorf("%w; PIGW_VM_KERNEL_DIR chooses the directory", err)
 	}
-	_, err := readKernel(dir)
-	return dir, err
+	return dir, nil
 }
 
 // kernel is what fetch-kernel.sh left in a kernel directory.
@@ -125,7 +131,7 @@ type kernel struct {
 }
 
 func readKernel(dir string) (*kernel, error) {
-	hint := fmt.Errorf("no QEMU test kernel in %s: run `make vm-kernel` (or internal/vmtest/fetch-kernel.sh %s); PIGW_VM_KERNEL_DIR chooses the directory", dir, dir)
+	hint := fmt.Errorf("no QEMU test kernel in %s: run `make vm-kernel` (or internal/vmtest/fetch-kernel.sh %s)", dir, dir)
 	b, err := os.ReadFile(filepath.Join(dir, "kver"))
 	if err != nil {
 		return nil, hint
@@ -159,18 +165,7 @@ func skipOrFatal(t testing.TB, msg string) {
 // requireKernel returns the kernel, or skips (fails under CI) when QEMU or the kernel is missing.
 func requireKernel(t testing.TB) *kernel {
 	t.Helper()
-	if _, err := exec.LookPath(qemuBinary); err != nil {
-		skipOrFatal(t, qemuBinary+" not found: run `make vm-kernel`, which installs it")
-	}
-	dir, err := KernelDir()
-	if err != nil {
-		skipOrFatal(t, err.Error())
-	}
-	k, err := readKernel(dir)
-	if err != nil {
-		skipOrFatal(t, err.Error())
-	}
-	return k
+	return requireKernelFor(t, guestArches["amd64"])
 }
 
 // Start builds the initramfs and boots it. It returns once the guest has printed its first
@@ -178,9 +173,13 @@ func requireKernel(t testing.TB) *kernel {
 // t.Cleanup kills QEMU and, if the test failed, logs the console.
 func Start(t testing.TB, o Options) *VM {
 	t.Helper()
-	k := requireKernel(t)
+	a := archOf(t, o.Arch)
+	k := requireKernelFor(t, a)
 	if o.Init == "" {
 		t.Fatal("vmtest: Options.Init is empty")
+	}
+	if err := a.checkInit(o.Init); err != nil {
+		t.Fatalf("vmtest: %v", err)
 	}
 	if o.Memory == "" {
 		o.Memory = "256M"
@@ -189,6 +188,9 @@ func Start(t testing.TB, o Options) *VM {
 		o.StartTimeout = 60 * time.Second
 	}
 
+	if len(o.Binaries) > 0 && a.goarch != "amd64" {
+		t.Fatalf("vmtest: Options.Binaries are the host's amd64 programs; an %s guest takes its programs in Files", a.goarch)
+	}
 	if len(o.Binaries) > 0 {
 		bins, err := binaryFiles(o.Binaries)
 		if err != nil {
@@ -207,25 +209,24 @@ func Start(t testing.TB, o Options) *VM {
 	}
 
 	vm := newVM(t, o.ForwardUDP)
-	args := []string{
-		"-accel", "tcg",
-		"-cpu", "max", // RDRAND: the guest's RNG is ready at once
+	args := append([]string{"-accel", "tcg"}, a.machine...)
+	args = append(args,
 		"-m", o.Memory,
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-serial", "stdio",
 		"-no-reboot",
 		"-kernel", k.vmlinuz,
 		"-initrd", initrd,
-		"-append", strings.TrimSpace("console=ttyS0 panic=-1 " + o.Cmdline),
+		"-append", strings.TrimSpace("console="+a.console+" panic=-1 "+o.Cmdline),
 		"-netdev", vm.netdev(),
 		"-device", "virtio-net-pci,netdev=n0,romfile=",
-	}
+	)
 	for _, d := range []string{o.PermDisk, o.BootDisk} {
 		if d != "" {
 			args = append(args, "-drive", "file="+d+",if=virtio,format=raw")
 		}
 	}
-	vm.launch(qemuBinary, append(args, o.QEMUArgs...), o.StartTimeout)
+	vm.launch(a.qemu, append(args, o.QEMUArgs...), o.StartTimeout)
 	return vm
 }
 

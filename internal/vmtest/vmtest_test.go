@@ -23,8 +23,12 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if initDir != "" {
-		os.RemoveAll(initDir)
+	// What the tests built once for all of them: testinit, and the images (a GiB each,
+	// sparse) with what was unpacked from them.
+	for _, d := range []string{initDir, filepath.Dir(imgPath), filepath.Dir(supImage.path)} {
+		if d != "" && d != "." {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }

@@ -18,6 +18,11 @@ package vmtest
 // their libraries (Options.Binaries), at the paths they have on the host (/usr/sbin/...,
 // busybox in /usr/bin): the program under test may run wpa_supplicant itself.
 // fetch-wifi-tools.sh (run by fetch-kernel.sh, so by `make vm-kernel`) installs them.
+//
+// With Options.Arch "arm64" the lab is an arm64 guest: apinit is built for arm64, and the
+// programs are Debian's arm64 builds from $PIGW_VM_ARM64_DIR/tools/root (fetch-kernel.sh
+// fetches them), without wpa_supplicant: the test brings the one it runs, such as the
+// image's.
 
 import (
 	"fmt"
@@ -59,8 +64,11 @@ var WiFiLabReady = regexp.MustCompile(`apinit: ap ready [^\n]*`)
 var WiFiLabModules = []string{"ctr", "ccm", "gf128mul", "ghash-generic", "gcm", "cmac", "rfkill", "libarc4",
 	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim"}
 
-// WiFiLabBinaries are the host programs the lab packs into the guest (Options.Binaries).
+// WiFiLabBinaries are the host programs the lab packs into an amd64 guest (Options.Binaries).
 var WiFiLabBinaries = []string{"hostapd", "dnsmasq", "wpa_supplicant", "iw", "ip", "busybox"}
+
+// wifiLabARM64Programs are the programs an arm64 lab needs from $PIGW_VM_ARM64_DIR/tools/root.
+var wifiLabARM64Programs = []string{"/usr/sbin/hostapd", "/usr/sbin/dnsmasq", "/usr/sbin/iw", "/usr/bin/ip", "/usr/bin/busybox", "/usr/bin/coap-client-notls"}
 
 // Lab describes the access point. The zero Lab is an open network "pigw-lab" with 2-minute
 // leases from dnsmasq that never goes away. Every duration is whole seconds or more.
@@ -71,6 +79,9 @@ type Lab struct {
 	// PSK is the WPA2-PSK (CCMP) passphrase, 8 to 63 characters without spaces; "" makes
 	// an open network.
 	PSK string
+	// Security is "wpa2" (the default with a PSK: WPA2-PSK) or "wpa3" (WPA3-Personal only:
+	// SAE with the PSK as its password, management frame protection required).
+	Security string
 	// Lease is the DHCP lease time; default 2m. dnsmasq gives no lease shorter than two
 	// minutes, so a shorter one makes the lab use busybox udhcpd.
 	Lease time.Duration
@@ -109,6 +120,12 @@ func (l Lab) Cmdline() (string, error) {
 	if l.PSK != "" && (len(l.PSK) < 8 || len(l.PSK) > 63 || bad(l.PSK)) {
 		return "", fmt.Errorf("Lab.PSK: 8 to 63 characters without spaces or quotes")
 	}
+	switch {
+	case l.Security != "" && l.Security != "wpa2" && l.Security != "wpa3":
+		return "", fmt.Errorf("Lab.Security %q: want wpa2 or wpa3", l.Security)
+	case l.Security != "" && l.PSK == "":
+		return "", fmt.Errorf("Lab.Security %s: needs a PSK", l.Security)
+	}
 	if l.DHCPServer != "" && l.DHCPServer != "dnsmasq" && l.DHCPServer != "udhcpd" {
 		return "", fmt.Errorf("Lab.DHCPServer %q: want dnsmasq or udhcpd", l.DHCPServer)
 	}
@@ -129,6 +146,9 @@ func (l Lab) Cmdline() (string, error) {
 	}
 	add("apssid", l.SSID)
 	add("appsk", l.PSK)
+	if l.Security == "wpa3" {
+		add("apsec", l.Security)
+	}
 	add("aplease", dur(l.Lease))
 	add("apdhcp", l.DHCPServer)
 	add("apstop", dur(l.APStop))
@@ -145,18 +165,27 @@ func (l Lab) Cmdline() (string, error) {
 
 // WiFiLabOptions returns base made into a WiFi lab guest: apinit as /init, base.Init packed
 // as /pigw (apinit execs it as PID 1 once the AP is ready), the lab's programs added to
-// Binaries, its modules to Modules and its knobs to Cmdline. It skips the test (fails it
-// under CI) when the host lacks QEMU, the kernel or the lab's programs.
+// Binaries (Files for arm64), its modules to Modules and its knobs to Cmdline. It skips the
+// test (fails it under CI) when the host lacks QEMU, the kernel or the lab's programs.
 func WiFiLabOptions(t testing.TB, base Options, lab Lab) Options {
 	t.Helper()
-	requireKernel(t)
-	for _, b := range WiFiLabBinaries {
-		if _, err := findHostBinary(b); err != nil {
-			skipOrFatal(t, "WiFi lab: "+err.Error())
+	a := archOf(t, base.Arch)
+	requireKernelFor(t, a)
+	var armTools map[string][]byte
+	if a.goarch == "arm64" {
+		armTools = wifiLabARM64Tools(t, a)
+	} else {
+		for _, b := range WiFiLabBinaries {
+			if _, err := findHostBinary(b); err != nil {
+				skipOrFatal(t, "WiFi lab: "+err.Error())
+			}
 		}
 	}
 	if base.Init == "" {
 		t.Fatal("vmtest: WiFiLabOptions: base.Init is empty")
+	}
+	if err := a.checkInit(base.Init); err != nil {
+		t.Fatalf("vmtest: WiFiLabOptions: %v", err)
 	}
 	words, err := lab.Cmdline()
 	if err != nil {
@@ -168,19 +197,43 @@ func WiFiLabOptions(t testing.TB, base Options, lab Lab) Options {
 	}
 
 	o := base
-	o.Init = GuestProgram(t, "./internal/vmtest/testdata/apinit")
-	o.Files = make(map[string][]byte, len(base.Files)+1)
+	o.Init = GuestProgramFor(t, "./internal/vmtest/testdata/apinit", a.goarch)
+	o.Files = make(map[string][]byte, len(armTools)+len(base.Files)+1)
+	for p, b := range armTools {
+		o.Files[p] = b
+	}
 	for p, b := range base.Files {
 		o.Files[p] = b
 	}
 	o.Files["/pigw"] = prog
-	o.Binaries = append(append([]string(nil), base.Binaries...), WiFiLabBinaries...)
-	if lab.Probe != "" {
-		o.Binaries = append(o.Binaries, "coap-client-notls")
+	if a.goarch == "amd64" {
+		o.Binaries = append(append([]string(nil), base.Binaries...), WiFiLabBinaries...)
+		if lab.Probe != "" {
+			o.Binaries = append(o.Binaries, "coap-client-notls")
+		}
 	}
 	o.Modules = append(append([]string(nil), base.Modules...), WiFiLabModules...)
 	o.Cmdline = strings.TrimSpace(base.Cmdline + " " + words)
 	return o
+}
+
+// wifiLabARM64Tools returns the arm64 lab's programs and their libraries as initramfs files.
+func wifiLabARM64Tools(t testing.TB, a *guestArch) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join(a.kernelDir(), "tools", "root")
+	files, err := RootFiles(dir)
+	if err == nil {
+		for _, p := range wifiLabARM64Programs {
+			if files[p] == nil {
+				err = fmt.Errorf("no %s", p)
+				break
+			}
+		}
+	}
+	if err != nil {
+		skipOrFatal(t, fmt.Sprintf("arm64 WiFi lab: %s: %v: run `make vm-kernel`, which fetches the lab's arm64 programs", dir, err))
+	}
+	return files
 }
 
 var (
@@ -199,14 +252,21 @@ type guestProg struct {
 // returns the path of a copy in the test's temporary directory.
 func GuestProgram(t testing.TB, pkg string) string {
 	t.Helper()
+	return GuestProgramFor(t, pkg, "amd64")
+}
+
+// GuestProgramFor is GuestProgram for the architecture goarch (amd64 or arm64).
+func GuestProgramFor(t testing.TB, pkg, goarch string) string {
+	t.Helper()
+	key := pkg + " " + goarch
 	guestMu.Lock()
-	g := guestProgs[pkg]
+	g := guestProgs[key]
 	if g == nil {
 		g = &guestProg{}
-		guestProgs[pkg] = g
+		guestProgs[key] = g
 	}
 	guestMu.Unlock()
-	g.once.Do(func() { g.data, g.err = buildGuestProgram(pkg) })
+	g.once.Do(func() { g.data, g.err = buildGuestProgram(pkg, goarch) })
 	if g.err != nil {
 		t.Fatalf("vmtest: building %s: %v", pkg, g.err)
 	}
@@ -226,7 +286,7 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(strings.TrimSpace(string(mod))), nil
 }
 
-func buildGuestProgram(pkg string) ([]byte, error) {
+func buildGuestProgram(pkg, goarch string) ([]byte, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -239,7 +299,7 @@ func buildGuestProgram(pkg string) ([]byte, error) {
 	out := filepath.Join(dir, "prog")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}

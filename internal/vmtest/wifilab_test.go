@@ -102,3 +102,27 @@ func TestWiFiLabSchedule(t *testing.T) {
 	mustWait(t, vm, `(?s)starting hostapd again.*AP-ENABLED.*stainit: associated ssid=lab-sched`, time.Minute)
 	mustWait(t, vm, `ap: dnsmasq stopped`, time.Minute)
 }
+
+// TestLabCmdline: the lab's security knob reaches apinit only for WPA3, and nonsense is refused
+// with the field's name.
+func TestLabCmdline(t *testing.T) {
+	for _, tc := range []struct {
+		lab  Lab
+		want string // in the words, or in the error
+		ok   bool
+	}{
+		{Lab{SSID: "s", PSK: "passphrase", Security: "wpa3"}, "apssid=s appsk=passphrase apsec=wpa3", true},
+		{Lab{SSID: "s", PSK: "passphrase", Security: "wpa2"}, "apssid=s appsk=passphrase", true},
+		{Lab{SSID: "s", PSK: "passphrase"}, "apssid=s appsk=passphrase", true},
+		{Lab{SSID: "s", Security: "wpa3"}, "Lab.Security wpa3: needs a PSK", false},
+		{Lab{SSID: "s", PSK: "passphrase", Security: "wep"}, `Lab.Security "wep": want wpa2 or wpa3`, false},
+	} {
+		words, err := tc.lab.Cmdline()
+		switch {
+		case tc.ok && (err != nil || !strings.HasPrefix(words, tc.want) || strings.Contains(strings.TrimPrefix(words, tc.want), "apsec")):
+			t.Errorf("%+v: %q %v, want %q", tc.lab, words, err, tc.want)
+		case !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: error %v, want %q", tc.lab, err, tc.want)
+		}
+	}
+}

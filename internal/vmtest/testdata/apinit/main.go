@@ -25,6 +25,8 @@
 //
 //	apssid=NAME      the SSID (no spaces); default pigw-lab
 //	appsk=PASS       WPA2-PSK (CCMP) passphrase, 8 to 63 characters; without it the AP is open
+//	apsec=wpa3       WPA3-Personal only instead of WPA2-PSK: SAE with appsk as the password,
+//	                 management frame protection required
 //	aplease=D        DHCP lease time (seconds, or a Go duration like 2m); default 2m
 //	apdhcp=S         dnsmasq or udhcpd (busybox); default dnsmasq, udhcpd when aplease < 2m,
 //	                 since dnsmasq never gives leases shorter than two minutes
@@ -129,6 +131,7 @@ func main() {
 // config is what the kernel command line asks for.
 type config struct {
 	ssid, psk, dhcp, staIf string
+	sec                    string // "" (WPA2-PSK with a psk) or "wpa3"
 	probe                  string // a CoAP path to GET from the AP namespace on the station's pinned address
 	lease                  time.Duration
 	apStop, apRestart      time.Duration
@@ -136,10 +139,13 @@ type config struct {
 }
 
 func (c *config) security() string {
-	if c.psk != "" {
-		return "wpa2-psk"
+	switch {
+	case c.psk == "":
+		return "open"
+	case c.sec == "wpa3":
+		return "wpa3-sae"
 	}
-	return "open"
+	return "wpa2-psk"
 }
 
 func parseDuration(name string) (time.Duration, error) {
@@ -158,7 +164,7 @@ func parseDuration(name string) (time.Duration, error) {
 }
 
 func readConfig() (*config, error) {
-	c := &config{ssid: os.Getenv("apssid"), psk: os.Getenv("appsk"), dhcp: os.Getenv("apdhcp"), staIf: os.Getenv("apstaif"), probe: os.Getenv("approbe")}
+	c := &config{ssid: os.Getenv("apssid"), psk: os.Getenv("appsk"), sec: os.Getenv("apsec"), dhcp: os.Getenv("apdhcp"), staIf: os.Getenv("apstaif"), probe: os.Getenv("approbe")}
 	if c.ssid == "" {
 		c.ssid = "pigw-lab"
 	}
@@ -167,6 +173,9 @@ func readConfig() (*config, error) {
 	}
 	if c.psk != "" && (len(c.psk) < 8 || len(c.psk) > 63) {
 		return nil, fmt.Errorf("appsk: a WPA2 passphrase has 8 to 63 characters, not %d", len(c.psk))
+	}
+	if c.sec != "" && (c.sec != "wpa3" || c.psk == "") {
+		return nil, fmt.Errorf("apsec=%s: want wpa3, with appsk", c.sec)
 	}
 	var errs []error
 	for _, d := range []struct {
@@ -296,8 +305,11 @@ func writeConfigs(c *config) error {
 	var h strings.Builder
 	fmt.Fprintf(&h, "interface=%s\ndriver=nl80211\nssid=%s\nhw_mode=g\nchannel=6\n", apIface, c.ssid)
 	h.WriteString("logger_stdout=-1\nlogger_stdout_level=2\n")
-	if c.psk != "" {
+	switch c.security() {
+	case "wpa2-psk":
 		fmt.Fprintf(&h, "wpa=2\nwpa_key_mgmt=WPA-PSK\nrsn_pairwise=CCMP\nwpa_passphrase=%s\n", c.psk)
+	case "wpa3-sae":
+		fmt.Fprintf(&h, "wpa=2\nwpa_key_mgmt=SAE\nrsn_pairwise=CCMP\nieee80211w=2\nsae_password=%s\n", c.psk)
 	}
 	secs := int(c.lease / time.Second)
 	d := fmt.Sprintf("port=0\ninterface=%s\nbind-interfaces\nno-resolv\nno-hosts\n"+
