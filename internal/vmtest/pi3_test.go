@@ -25,19 +25,10 @@ import (
 // nothing about the network, which stays the image's.
 const pi3Config = "system:\n  watchdog: false\n"
 
-// pi3EditedConfig adds, from the user's side: a resource, dynamic resources, a DTLS admin, an
-// output and an input on the Pi's own GPIO block, and the SoC's temperature sensor.
-const pi3EditedConfig = `system:
-  watchdog: false
-coap:
-  dynamic_resources: true
-  dtls:
-    listen: ["0.0.0.0:5684"]
-    keys: {admin: adminkey}
-    admins: [admin]
-  resources:
-    - {uri: greenhouse, value: "tomatoes", methods: [GET, PUT]}
-gpio:
+// pi3EditedConfig adds, from the user's side, to what the virt test's user writes (a
+// resource, dynamic resources, a DTLS admin): an output and an input on the Pi's own GPIO
+// block, and the SoC's temperature sensor.
+const pi3EditedConfig = pi3Config + editedConfig + `gpio:
   - {name: led, pin: GPIO27, direction: out, restart: last}
   - {name: button, pin: GPIO22, direction: in, pull: up, edge: none}
 sensors:

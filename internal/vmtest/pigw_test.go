@@ -345,7 +345,9 @@ func TestPigwWatchdogAndPoweroff(t *testing.T) {
 	s := session(t, vm, false)
 	until(t, s, coap.NewRequest(coap.GET, "resource1"), 30*time.Second)
 	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 5*time.Second)
-	var info struct{ Watchdog struct{ Identity, State string } }
+	var info struct {
+		Watchdog struct{ Identity, State string }
+	}
 	if err := json.Unmarshal(r.Payload, &info); err != nil || info.Watchdog.State != "active" || info.Watchdog.Identity != "i6300ESB timer" {
 		t.Errorf("/sys/info watchdog %+v (%v): want the i6300ESB, active", info.Watchdog, err)
 	}
