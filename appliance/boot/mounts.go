@@ -46,16 +46,17 @@ func doMount(m mount) error {
 	return fmt.Errorf("mount %s on %s (%s): %w", m.source, m.target, m.fstype, err)
 }
 
-func mountPerm(log interface{ Info(string, ...any) }) error {
+// mountPerm mounts /perm and returns its device.
+func mountPerm(log interface{ Info(string, ...any) }) (string, error) {
 	dev, err := findDisk("pigw_perm", isPerm)
 	if err != nil {
-		return fmt.Errorf("an ext4 filesystem labelled %q: %w", PermLabel, err)
+		return "", fmt.Errorf("an ext4 filesystem labelled %q: %w", PermLabel, err)
 	}
 	if err := doMount(mount{dev, PermDir, "ext4", unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID, ""}); err != nil {
-		return err
+		return "", err
 	}
 	log.Info("mounted /perm", "device", dev)
-	return nil
+	return dev, nil
 }
 
 func mountBoot(log interface{ Info(string, ...any) }) error {
