@@ -19,11 +19,11 @@ run: build
 	./$(BIN) run
 
 ## image: the SD-card image bin/pigw-rpi.img (CONFIG=pigw.yaml, OVERLAYS="overlays/i2c ...",
-## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR.
+## SIZE=1G; /perm grows to the card's end on the first boot), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR.
 IMAGE        := bin/pigw-rpi.img
 CONFIG       ?=
 OVERLAYS     ?=
-SIZE         ?= 2G
+SIZE         ?= 1G
 FIRMWARE_DIR ?= /var/cache/pigw-firmware
 image: firmware
 	@mkdir -p bin
