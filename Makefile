@@ -20,12 +20,13 @@ run: build
 	./$(BIN) run
 
 ## image: the SD-card image bin/pigw-rpi.img (CONFIG=pigw.yaml, OVERLAYS="overlays/i2c ...",
-## SIZE=2G), with the WiFi firmware that make firmware fetches into FIRMWARE_DIR, and with
-## WPA_SUPPLICANT=1 the wpa_supplicant that make wpa-supplicant fetches (WPA3, ...).
+## SIZE=1G; /perm grows to the card's end on the first boot), with the WiFi firmware that make
+## firmware fetches into FIRMWARE_DIR, and with WPA_SUPPLICANT=1 the wpa_supplicant that make
+## wpa-supplicant fetches (WPA3, ...).
 IMAGE        := bin/pigw-rpi.img
 CONFIG       ?=
 OVERLAYS     ?=
-SIZE         ?= 2G
+SIZE         ?= 1G
 FIRMWARE_DIR ?= /var/cache/pigw-firmware
 WPA_SUPPLICANT     ?=
 WPA_SUPPLICANT_DIR ?= /var/cache/pigw-wpa-supplicant

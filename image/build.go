@@ -13,14 +13,17 @@ import (
 // Partition sizes. The boot partition holds the firmware (22 MiB), the kernel (45 MiB), its
 // device trees and overlays (5 MiB) and the user's files: 256 MiB leaves room for kernels to
 // grow. Each root holds pigw (about 20 MiB), modules and WiFi firmware: 256 MiB, or more when
-// the squashfs needs it. Root B, for updates, is left empty (zeros): nothing boots from it
-// until an update writes it. /perm takes the rest of the image, at least 64 MiB.
+// the squashfs needs it. Root B, for updates, starts as a copy of root A. /perm takes the
+// rest of the image, at least 64 MiB, and on the first boot the rest of the card
+// (appliance/boot/grow).
 const (
 	bootSize    = 256 << 20
 	minRootSize = 256 << 20
 	minPermSize = 64 << 20
-	// DefaultSize is the image size when Options.Size is 0.
-	DefaultSize = 2 << 30
+	// DefaultSize is the image size when Options.Size is 0: 1 GiB, 252 MiB of it /perm,
+	// which grows to the card's end on the first boot. Small to download and quick to
+	// flash, and a power of two, which QEMU's emulated SD card requires.
+	DefaultSize = 1 << 30
 	permLabel   = "perm"
 )
 

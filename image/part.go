@@ -1,20 +1,19 @@
 package image
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/pigw/pigw/internal/mbr"
 )
 
 // The Pi's boot ROM reads an MBR partition table, so the image has one, with four primary
-// partitions aligned to 4 MiB (the erase-block size SD cards are tuned for).
+// partitions aligned to 4 MiB (the erase-block size SD cards are tuned for). PID 1 grows the
+// last one, /perm, to the end of the card with the same codec and alignment (internal/mbr).
 
 const (
-	sector = 512
-	align  = 4 << 20
-
-	typeFAT32LBA = 0x0c
-	typeLinux    = 0x83
+	sector = mbr.SectorSize
+	align  = mbr.Align
 )
 
 // A partition is one entry of the table, in bytes.
@@ -35,40 +34,21 @@ func writeMBR(w io.WriterAt, diskID uint32, parts []partition) error {
 	if len(parts) > 4 {
 		return fmt.Errorf("MBR: %d partitions, at most 4 fit", len(parts))
 	}
-	var mbr [sector]byte
-	binary.LittleEndian.PutUint32(mbr[440:], diskID)
+	t := mbr.Table{DiskID: diskID}
 	for i, p := range parts {
 		if p.start%sector != 0 || p.size%sector != 0 {
 			return fmt.Errorf("MBR: partition %d (%s) not on sector boundaries", i+1, p.name)
 		}
 		first, n := p.start/sector, p.size/sector
-		if first+n > 1<<32-1 {
+		if first+n > mbr.MaxSectors {
 			return fmt.Errorf("MBR: partition %d (%s) ends beyond 2 TiB", i+1, p.name)
 		}
-		e := mbr[446+16*i : 446+16*(i+1)]
-		if p.bootable {
-			e[0] = 0x80
-		}
-		copy(e[1:4], chs(first))
-		e[4] = p.typ
-		copy(e[5:8], chs(first+n-1))
-		binary.LittleEndian.PutUint32(e[8:], uint32(first))
-		binary.LittleEndian.PutUint32(e[12:], uint32(n))
+		t.Partitions[i] = mbr.Partition{Type: p.typ, Bootable: p.bootable, Start: uint32(first), Sectors: uint32(n)}
 	}
-	mbr[510], mbr[511] = 0x55, 0xaa
-	_, err := w.WriteAt(mbr[:], 0)
+	b := make([]byte, sector)
+	if err := t.Put(b); err != nil {
+		return err
+	}
+	_, err := w.WriteAt(b, 0)
 	return err
-}
-
-// chs gives the cylinder-head-sector address of an LBA in the usual 255 heads, 63 sectors
-// geometry, or the "beyond reach" value past 1023 cylinders. Nothing modern reads it.
-func chs(lba int64) []byte {
-	const heads, sectors = 255, 63
-	c := lba / (heads * sectors)
-	if c > 1023 {
-		return []byte{0xfe, 0xff, 0xff}
-	}
-	h := (lba / sectors) % heads
-	s := lba%sectors + 1
-	return []byte{byte(h), byte(s) | byte(c>>8)<<6, byte(c)}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/pigw/pigw/internal/mbr"
 )
 
 // write lays out the partitions and writes the filesystems into Out.tmp, then renames it.
@@ -47,10 +49,10 @@ func write(ctx context.Context, o *Options, p *progress, in *inputs, digest []by
 			o.Size>>20, (perm.Start+minPermSize)>>20, rootA.Used>>20)
 	}
 	parts := []partition{
-		{name: boot.Name, typ: typeFAT32LBA, bootable: true, start: boot.Start, size: boot.Size},
-		{name: rootA.Name, typ: typeLinux, start: rootA.Start, size: rootA.Size},
-		{name: rootB.Name, typ: typeLinux, start: rootB.Start, size: rootB.Size},
-		{name: perm.Name, typ: typeLinux, start: perm.Start, size: perm.Size},
+		{name: boot.Name, typ: mbr.TypeFAT32LBA, bootable: true, start: boot.Start, size: boot.Size},
+		{name: rootA.Name, typ: mbr.TypeLinux, start: rootA.Start, size: rootA.Size},
+		{name: rootB.Name, typ: mbr.TypeLinux, start: rootB.Start, size: rootB.Size},
+		{name: perm.Name, typ: mbr.TypeLinux, start: perm.Start, size: perm.Size},
 	}
 	if err := p.step("write the boot partition (FAT32)", func() (err error) {
 		boot.Used, err = writeFAT(ctx, f, boot.Start, boot.Size, in.boot, seed32(digest, "fat volume id"), mtime)

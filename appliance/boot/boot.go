@@ -23,6 +23,7 @@ const (
 // Result is what Setup found.
 type Result struct {
 	Perm    string // PermDir when /perm is mounted read-write, else ""
+	PermDev string // the device mounted at /perm
 	PermErr error  // why /perm is not there
 	Boot    string // BootDir when the boot partition is mounted read-only, else ""
 	BootErr error
@@ -38,7 +39,7 @@ func Setup(log *slog.Logger) Result {
 		log.Warn("storage modules", "err", err)
 	}
 	var r Result
-	if r.PermErr = mountPerm(log); r.PermErr == nil {
+	if r.PermDev, r.PermErr = mountPerm(log); r.PermErr == nil {
 		r.Perm = PermDir
 	} else {
 		log.Error("no /perm: written values and dynamic resources are kept in memory only until the next boot", "err", r.PermErr)

@@ -97,6 +97,19 @@ func isPerm(head []byte) (bool, bool) {
 	return label == PermLabel, false
 }
 
+// ext4Blocks reads an ext4 superblock's block count (the low 32 bits: /perm has no 64bit
+// feature) and whether its journal waits for a replay (INCOMPAT_RECOVER).
+func ext4Blocks(head []byte) (blocks uint32, recovering bool) {
+	if len(head) < 2048 {
+		return 0, false
+	}
+	sb := head[1024:]
+	if binary.LittleEndian.Uint16(sb[56:58]) != 0xEF53 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(sb[4:8]), binary.LittleEndian.Uint32(sb[96:100])&0x4 != 0
+}
+
 // isBoot is a FAT boot sector; labelled PIGWBOOT or BOOT it is the one.
 func isBoot(head []byte) (bool, bool) {
 	if head[510] != 0x55 || head[511] != 0xAA {

@@ -40,3 +40,29 @@ func TestRecognizeDisks(t *testing.T) {
 		}
 	}
 }
+
+func TestExt4Blocks(t *testing.T) {
+	sb := func(blocks, incompat uint32) []byte {
+		h := make([]byte, 4096)
+		binary.LittleEndian.PutUint16(h[1024+56:], 0xEF53)
+		binary.LittleEndian.PutUint32(h[1024+4:], blocks)
+		binary.LittleEndian.PutUint32(h[1024+96:], incompat)
+		return h
+	}
+	tests := []struct {
+		name       string
+		head       []byte
+		blocks     uint32
+		recovering bool
+	}{
+		{"clean", sb(64512, 0x42), 64512, false},
+		{"after a cut", sb(64512, 0x46), 64512, true},
+		{"not ext4", make([]byte, 4096), 0, false},
+		{"short read", nil, 0, false},
+	}
+	for _, tt := range tests {
+		if b, r := ext4Blocks(tt.head); b != tt.blocks || r != tt.recovering {
+			t.Errorf("%s: %d blocks, recovering %v; want %d, %v", tt.name, b, r, tt.blocks, tt.recovering)
+		}
+	}
+}

@@ -46,16 +46,52 @@ func doMount(m mount) error {
 	return fmt.Errorf("mount %s on %s (%s): %w", m.source, m.target, m.fstype, err)
 }
 
-func mountPerm(log interface{ Info(string, ...any) }) error {
+// mountPerm mounts /perm and returns its device.
+func mountPerm(log interface{ Info(string, ...any) }) (string, error) {
 	dev, err := findDisk("pigw_perm", isPerm)
 	if err != nil {
-		return fmt.Errorf("an ext4 filesystem labelled %q: %w", PermLabel, err)
+		return "", fmt.Errorf("an ext4 filesystem labelled %q: %w", PermLabel, err)
 	}
-	if err := doMount(mount{dev, PermDir, "ext4", unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID, ""}); err != nil {
-		return err
+	m := mount{dev, PermDir, "ext4", unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID, ""}
+	before, _ := readHead(dev)
+	if err := doMount(m); err != nil {
+		return "", err
 	}
 	log.Info("mounted /perm", "device", dev)
-	return nil
+	again, err := remountIfResized(dev, before, m)
+	if err != nil {
+		return "", err
+	}
+	if again {
+		log.Info("mounted /perm again: replaying its journal changed its size (a growth cut short)", "device", dev)
+	}
+	return dev, nil
+}
+
+// remountIfResized mounts /perm again when the kernel's journal replay at mount changed the
+// filesystem's size, as it does after a power cut while /perm grew (appliance/boot/grow).
+// The kernel sizes its view of the filesystem (the number of block groups) from the
+// superblock as it was before the replay, and keeps that view until the next mount: the
+// filesystem works in it, but growing it again from there trips a BUG_ON in the kernel's
+// online resize (seen on Linux 7.1, fs/ext4/resize.c). Unmounted and mounted again, the
+// kernel reads the replayed superblock. before is the partition's head read before the
+// mount; nothing is done when it was not waiting for a replay.
+func remountIfResized(dev string, before []byte, m mount) (bool, error) {
+	was, recovering := ext4Blocks(before)
+	if !recovering {
+		return false, nil
+	}
+	after, err := readHead(dev)
+	if err != nil {
+		return false, err
+	}
+	if now, _ := ext4Blocks(after); now == was {
+		return false, nil
+	}
+	if err := unix.Unmount(m.target, 0); err != nil {
+		return false, fmt.Errorf("unmount %s to mount it again after its journal changed its size: %w", m.target, err)
+	}
+	return true, doMount(m)
 }
 
 func mountBoot(log interface{ Info(string, ...any) }) error {

@@ -47,7 +47,7 @@ func runImage(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Out, "out", "", "the image file to write (required), such as pigw-rpi.img")
 	fs.StringVar(&o.Config, "config", "", "pigw.yaml for the boot partition (default: a commented starter file)")
 	fs.Var(&overlays, "overlay", "a directory with boot/ and root/ to lay over the image, such as overlays/i2c (repeatable)")
-	size := fs.String("size", "2G", "the image size: bytes, or with K, M, G or T (powers of 1024)")
+	size := fs.String("size", fmt.Sprintf("%dG", image.DefaultSize>>30), "the image size: bytes, or with K, M, G or T (powers of 1024); /perm grows to the card's end on the first boot")
 	fs.StringVar(&o.FirmwareDir, "firmware-dir", "", "a Debian-like root with lib/firmware/brcm and regulatory.db (make firmware fetches one)")
 	fs.StringVar(&o.Arch, "arch", "arm64", "the Pi's architecture: arm64")
 	fs.StringVar(&o.Pigw, "pigw", "", "a prebuilt linux/arm64 pigw binary to use instead of compiling ./cmd/pigw")

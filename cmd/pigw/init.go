@@ -13,6 +13,7 @@ import (
 
 	"github.com/pigw/pigw/appliance"
 	"github.com/pigw/pigw/appliance/boot"
+	"github.com/pigw/pigw/appliance/boot/grow"
 	"github.com/pigw/pigw/appliance/clock"
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/supervisor"
@@ -37,7 +38,11 @@ func initMain(stderr io.Writer) int {
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
 	console.set(boot.ConsoleWriter(log, stderr)) // /sys is mounted now: every console the kernel has
-	setModprobeHelper(log)                       // /proc is mounted now; the kernel may ask for modules from here on
+	ctx, cancel := context.WithCancel(context.Background())
+	// On the first boot on a card larger than the image, /perm grows to the card's end: the
+	// partition before this returns, the filesystem while the appliance serves.
+	growth := grow.Start(ctx, log, res.PermDev, res.Perm)
+	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
 	cfg, layers, err := appliance.LoadLayers(configLayers...)
 	for _, l := range layers {
 		switch {
@@ -74,7 +79,6 @@ func initMain(stderr io.Writer) int {
 	}
 	log.Info("boot done", "took", time.Since(start).Round(time.Millisecond), "perm", res.Perm != "", "boot_partition", res.Boot != "")
 
-	ctx, cancel := context.WithCancel(context.Background())
 	poweroff := false
 	sigs := make(chan os.Signal, 1)
 	// As busybox init: SIGTERM and SIGINT (ctrl-alt-del) reboot, SIGUSR2 powers off.
@@ -111,6 +115,7 @@ func initMain(stderr io.Writer) int {
 		boot.Fatal(log, err, 10*time.Second)
 	}
 	wdStop()
+	growth.Wait(log) // the kernel's resize keeps /perm busy and cannot be interrupted
 	if err := boot.Halt(log, poweroff); err != nil {
 		boot.Fatal(log, err, 10*time.Second)
 	}

@@ -37,6 +37,9 @@ type ImageOptions struct {
 	Memory string
 	// StartTimeout bounds the wait for the first console byte; default 60s.
 	StartTimeout time.Duration
+	// DriveOptions are added to the disk's -drive option, such as
+	// "throttling.bps-write=25165824" for a disk that writes at an SD card's pace.
+	DriveOptions string
 }
 
 // ImageCmdline is the kernel command line of an image booted in QEMU: the root on the
@@ -80,6 +83,10 @@ func StartImage(t testing.TB, o ImageOptions) *VM {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 60 * time.Second
 	}
+	drive := "file=" + o.Image + ",if=virtio,format=raw"
+	if o.DriveOptions != "" {
+		drive += "," + o.DriveOptions
+	}
 	vm := newVM(t, o.ForwardUDP)
 	vm.launch(qemuARM64, []string{
 		"-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg",
@@ -89,7 +96,7 @@ func StartImage(t testing.TB, o ImageOptions) *VM {
 		"-no-reboot",
 		"-kernel", o.Kernel,
 		"-append", o.Cmdline,
-		"-drive", "file=" + o.Image + ",if=virtio,format=raw",
+		"-drive", drive,
 		"-netdev", vm.netdev(),
 		"-device", "virtio-net-pci,netdev=n0,romfile=",
 	}, o.StartTimeout)

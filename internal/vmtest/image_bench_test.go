@@ -36,8 +36,9 @@ func benchImage(b *testing.B) {
 		b.Fatalf("go build: %v %s", err, out)
 	}
 	img := filepath.Join(dir, "pigw-rpi.img")
-	args := []string{"image", "build", "--out", img, "--size", "2G", "--version", "bench"}
-	if fw := os.Getenv("PIGW_FIRMWARE_DIR"); fw != "" { // as make image: with the WiFi firmware
+	// The default size and, with PIGW_FIRMWARE_DIR, the WiFi firmware: as make image.
+	args := []string{"image", "build", "--out", img, "--version", "bench"}
+	if fw := os.Getenv("PIGW_FIRMWARE_DIR"); fw != "" {
 		args = append(args, "--firmware-dir", fw)
 		fmt.Printf("image with the WiFi firmware of %s\n", fw)
 	}
