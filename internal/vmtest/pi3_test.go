@@ -2,6 +2,7 @@ package vmtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -62,6 +63,9 @@ func TestPi3Image(t *testing.T) {
 	s := session(t, vm, false)
 	pi3FirstAnswer(t, vm, s)
 	waitFor(t, vm, `msg="DHCP lease" link=usb0 address=10\.0\.2\.15`, 30*time.Second)
+	// The card is larger than the image: /perm grows to its end, while pigw serves.
+	waitFor(t, vm, `msg="growing /perm" device=/dev/mmcblk0p4 from=252MiB to=\d+MiB disk=/dev/mmcblk0 disk_size=2048MiB`, 10*time.Second)
+	t.Logf("%s", waitFor(t, vm, `msg="/perm grown" device=/dev/mmcblk0p4 size=\d+MiB took=\S+`, 120*time.Second))
 	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 20*time.Second)
 	var info struct {
 		Board    string
@@ -139,6 +143,14 @@ func TestPi3Image(t *testing.T) {
 	}
 	if err := vm.Wait(90 * time.Second); err != nil { // -no-reboot: QEMU exits where the Pi reboots
 		t.Fatalf("QEMU did not stop after /sys/reboot: %v", err)
+	}
+	// Seen from the host, as a card reader would: partition 4 to the card's end, /perm clean.
+	perm := res.Partitions[3]
+	if got, want := partitionSectors(t, "sfdisk", img, 4), (2<<30-perm.Start)/512; got != want {
+		t.Errorf("sfdisk: partition 4 has %d sectors, want %d (to the end of the 2 GiB card)", got, want)
+	}
+	if out, err := exec.Command("e2fsck", "-fn", fmt.Sprintf("%s?offset=%d", img, perm.Start)).CombinedOutput(); err != nil {
+		t.Errorf("e2fsck -fn /perm: %v\n%s", err, out)
 	}
 
 	vm = StartPi(t, PiOptions{Image: img, ForwardUDP: []int{5683}})
