@@ -68,6 +68,7 @@ func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, op
 				res.SetFailure(err.Error())
 				continue
 			}
+			_ = res.SetValue(levelText(in.Level())) // the level read at start, until Run watches it
 			g.inputs = append(g.inputs, &gpioInput{in: in, res: res})
 		}
 	}

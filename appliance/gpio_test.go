@@ -40,7 +40,6 @@ func TestGPIOResources(t *testing.T) {
 	defer cancel()
 	_ = srv.Listen()
 	go srv.Serve(ctx)
-	go pins.Run(ctx)
 	c := coap.NewClient(log)
 	defer c.Close()
 	s, _ := c.NewSession(srv.Addrs()[0].String(), coap.SessionOptions{})
@@ -80,7 +79,11 @@ func TestGPIOResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v := <-got; v != "1" {
-		t.Errorf("button at first %q", v)
+		t.Errorf("button at first %q, before its watcher runs", v)
+	}
+	go pins.Run(ctx)
+	if v := <-got; v != "1" { // the watcher's first level
+		t.Errorf("button when watched %q", v)
 	}
 	button.Lock() // the fake's fields are guarded by its mutex
 	button.L = gpio.Low
