@@ -8,6 +8,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/pigw/pigw/appliance/boot"
 )
 
 // The root may carry wpa_supplicant (an overlay such as the one make wpa-supplicant writes).
@@ -15,10 +17,6 @@ import (
 // cannot start on the Pi would leave the Pi without WiFi: the builder checks that it is an
 // arm64 program whose dynamic loader and libraries, recursively, are all in the root, and
 // says which backend auto will use.
-
-// pid1Path is the PATH pigw sets as PID 1 (cmd/pigw), where the wifi package looks for
-// wpa_supplicant.
-var pid1Path = []string{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin"}
 
 // libDirs are where the aarch64 glibc loader looks for libraries without ld.so.cache (the
 // image has none) after an object's own DT_RPATH or DT_RUNPATH.
@@ -34,12 +32,12 @@ type supplicant struct {
 // findSupplicant returns the root's wpa_supplicant as PID 1's PATH finds it, checked, or nil
 // when there is none.
 func (t tree) findSupplicant() (*supplicant, error) {
-	for _, dir := range pid1Path {
-		p, n, err := t.resolve(dir + "/wpa_supplicant")
+	for _, dir := range strings.Split(boot.Path, ":") {
+		p, n, err := t.resolve(strings.TrimPrefix(dir, "/") + "/wpa_supplicant")
 		if err != nil || n == nil || n.isDir() || n.mode&0o111 == 0 {
 			continue
 		}
-		s := &supplicant{path: "/" + dir + "/wpa_supplicant"}
+		s := &supplicant{path: dir + "/wpa_supplicant"}
 		if err := t.checkELF(s, p, n); err != nil {
 			return nil, fmt.Errorf("root %s: %w: the WiFi backend auto would run it and fail (lay an arm64 wpa_supplicant with its libraries over the image: make image WPA_SUPPLICANT=1)", s.path, err)
 		}

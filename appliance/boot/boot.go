@@ -14,6 +14,10 @@ import (
 	"strings"
 )
 
+// Path is PID 1's PATH (the kernel gives init none): where the appliance finds the programs
+// it runs, wpa_supplicant among them, and where the image builder looks for them too.
+const Path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // Paths where the appliance finds its disks.
 const (
 	PermDir = "/perm"

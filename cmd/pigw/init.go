@@ -33,7 +33,7 @@ func initMain(stderr io.Writer) int {
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(console, hopts), slog.NewTextHandler(ring, hopts)))
 	start := time.Now()
 	if os.Getenv("PATH") == "" { // the kernel gives init none; wpa_supplicant is found through it
-		_ = os.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		_ = os.Setenv("PATH", boot.Path)
 	}
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
