@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	sgpio "github.com/pigw/pigw/sensors/gpio"
 	"periph.io/x/conn/v3/gpio"
 )
@@ -30,7 +31,7 @@ type gpioInput struct {
 	res *coap.Resource
 }
 
-func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(name string, output bool) (gpio.PinIO, error)) (*gpioPins, error) {
+func newGPIO(cfg []config.GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(name string, output bool) (gpio.PinIO, error)) (*gpioPins, error) {
 	g := &gpioPins{log: log, stateDir: stateDir}
 	for _, pc := range cfg {
 		opts := []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET),
@@ -39,7 +40,7 @@ func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, op
 		var out *sgpio.Output
 		if openErr == nil && !pc.Input() {
 			level := pc.Initial != nil && *pc.Initial == 1
-			if pc.Restart == RestartLast {
+			if pc.Restart == config.RestartLast {
 				level = g.lastLevel(pc.Name, level)
 			}
 			var err error
@@ -76,8 +77,8 @@ func newGPIO(cfg []GPIO, srv *coap.Server, stateDir string, log *slog.Logger, op
 }
 
 var (
-	pulls = map[string]gpio.Pull{PullUp: gpio.PullUp, PullDown: gpio.PullDown, PullNone: gpio.Float, "": gpio.Float}
-	edges = map[string]gpio.Edge{EdgeBoth: gpio.BothEdges, EdgeRising: gpio.RisingEdge, EdgeFalling: gpio.FallingEdge, EdgeNone: gpio.NoEdge, "": gpio.BothEdges}
+	pulls = map[string]gpio.Pull{config.PullUp: gpio.PullUp, config.PullDown: gpio.PullDown, config.PullNone: gpio.Float, "": gpio.Float}
+	edges = map[string]gpio.Edge{config.EdgeBoth: gpio.BothEdges, config.EdgeRising: gpio.RisingEdge, config.EdgeFalling: gpio.FallingEdge, config.EdgeNone: gpio.NoEdge, "": gpio.BothEdges}
 )
 
 func levelText(l bool) []byte {
@@ -88,7 +89,7 @@ func levelText(l bool) []byte {
 }
 
 // put answers PUT on an output: 0, 1, on, off, true, false or toggle.
-func (g *gpioPins) put(pc GPIO, out *sgpio.Output, srv *coap.Server) coap.Handler {
+func (g *gpioPins) put(pc config.GPIO, out *sgpio.Output, srv *coap.Server) coap.Handler {
 	var mu sync.Mutex
 	return func(in coap.Incoming) coap.Answer {
 		mu.Lock()
@@ -109,7 +110,7 @@ func (g *gpioPins) put(pc GPIO, out *sgpio.Output, srv *coap.Server) coap.Handle
 		if r := srv.Resource("gpio/" + pc.Name); r != nil {
 			_ = r.SetValue(levelText(level))
 		}
-		if pc.Restart == RestartLast {
+		if pc.Restart == config.RestartLast {
 			if err := g.keepLevel(pc.Name, level); err != nil {
 				g.log.Warn("GPIO level not kept", "name", pc.Name, "err", err)
 			}

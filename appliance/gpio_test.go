@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
@@ -24,10 +25,10 @@ func TestGPIOResources(t *testing.T) {
 		}
 		return nil, errors.New("gpio: pin " + name + ": no GPIO on this machine")
 	}
-	cfg := []GPIO{
-		{Name: "led", Pin: "GPIO17", Direction: GPIOOut, Restart: RestartLast},
-		{Name: "button", Pin: "GPIO27", Direction: GPIOIn, Pull: PullUp, Edge: EdgeBoth},
-		{Name: "absent", Pin: "GPIO5", Direction: GPIOIn},
+	cfg := []config.GPIO{
+		{Name: "led", Pin: "GPIO17", Direction: config.GPIOOut, Restart: config.RestartLast},
+		{Name: "button", Pin: "GPIO27", Direction: config.GPIOIn, Pull: config.PullUp, Edge: config.EdgeBoth},
+		{Name: "absent", Pin: "GPIO5", Direction: config.GPIOIn},
 	}
 	log := slog.New(slog.DiscardHandler)
 	state := t.TempDir()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
@@ -48,7 +49,7 @@ func (h *Health) OK() bool {
 // Run runs the appliance on cfg until ctx is done, or until an admin asks for a reboot or a
 // poweroff (then it returns ErrReboot or ErrPoweroff): the CoAP server and the client sessions,
 // each a subsystem the supervisor restarts when it fails.
-func Run(ctx context.Context, cfg *Config, opts Options) error {
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log := opts.Log
 	var store *resourceStore
 	if opts.StateDir != "" {
@@ -150,7 +151,7 @@ func openPin(name string, output bool) (gpio.PinIO, error) {
 // networkConfig turns the validated network section into what the network subsystem applies.
 // A WiFi link that no entry names or matches gets DHCP, which is what a user who only wrote a
 // wifi section expects.
-func networkConfig(cfg *Config, stateDir string) network.Config {
+func networkConfig(cfg *config.Config, stateDir string) network.Config {
 	c := network.Config{Hostname: cfg.System.Hostname, DNS: cfg.Network.Resolvers(), LeaseDir: stateDir}
 	for _, i := range cfg.Network.Interfaces {
 		ni := network.Interface{Name: i.Name, Up: i.Up == nil || *i.Up, Addresses: i.Prefixes(), MTU: i.MTU,
@@ -170,9 +171,9 @@ func networkConfig(cfg *Config, stateDir string) network.Config {
 		}
 		c.Interfaces = append(c.Interfaces, ni)
 	}
-	if cfg.Wifi.Enabled() && cfg.Network.entryFor(cfg.Wifi.Interface) < 0 {
+	if cfg.Wifi.Enabled() && cfg.Network.EntryFor(cfg.Wifi.Interface) < 0 {
 		c.Interfaces = append(c.Interfaces, network.Interface{Name: cfg.Wifi.Interface, Up: true, DHCP: true,
-			Metric: (Interface{Name: cfg.Wifi.Interface}).EffectiveMetric()})
+			Metric: (config.Interface{Name: cfg.Wifi.Interface}).EffectiveMetric()})
 	}
 	return c
 }

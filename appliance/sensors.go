@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/sensors"
 	"github.com/pigw/pigw/sensors/i2cbus"
 	"github.com/pigw/pigw/sensors/senml"
@@ -168,7 +169,7 @@ func (sr *sensorResources) set(path, sensor string, t time.Time, rs []sensors.Re
 // sensorSpecs turns the sensors section into the sampler's specs, with one bus per I2C bus
 // number (with the SMBus fallback). A bus that is not there yet is opened again at the
 // sensor's next retry, so an adapter that comes up late is used without a restart.
-func sensorSpecs(cfg []Sensor) ([]sensors.Spec, func()) {
+func sensorSpecs(cfg []config.Sensor) ([]sensors.Spec, func()) {
 	buses := map[int]i2c.BusCloser{}
 	var specs []sensors.Spec
 	for _, sc := range cfg {

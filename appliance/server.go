@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 )
 
 // newCoAPServer builds the CoAP server the config describes, with its resources, the state
 // kept from earlier runs, and the new-resource handler.
-func newCoAPServer(cfg *CoAP, store *resourceStore, log *slog.Logger) (*coap.Server, error) {
+func newCoAPServer(cfg *config.CoAP, store *resourceStore, log *slog.Logger) (*coap.Server, error) {
 	ccfg := coap.Config{
 		Listen:           cfg.Listen,
 		ServiceDiscovery: cfg.ServiceDiscovery,
@@ -60,7 +61,7 @@ func newCoAPServer(cfg *CoAP, store *resourceStore, log *slog.Logger) (*coap.Ser
 	return srv, nil
 }
 
-func resourceOptions(rc Resource) ([]coap.ResourceOption, error) {
+func resourceOptions(rc config.Resource) ([]coap.ResourceOption, error) {
 	opts := []coap.ResourceOption{coap.WithValue([]byte(rc.Value))}
 	if rc.MediaType != nil {
 		opts = append(opts, coap.WithMediaType(coap.MediaType(*rc.MediaType)))
@@ -107,7 +108,7 @@ func restore(srv *coap.Server, store *resourceStore, log *slog.Logger) {
 
 // newResourceHandler logs a resource created by PUT the way the tutorial's handler prints it,
 // then applies new_resource_details as the tutorial's handler does with set_details.
-func newResourceHandler(details *Details, log *slog.Logger) func(*coap.Resource) {
+func newResourceHandler(details *config.Details, log *slog.Logger) func(*coap.Resource) {
 	return func(r *coap.Resource) {
 		d, value := r.Details(), r.Value() // as created, which is what the tutorial prints
 		if details != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/pigw/pigw/internal/wait"
 	"log/slog"
 	"net"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/internal/wait"
 )
 
 // sessions runs the client sessions of the config: each request once at start or every
@@ -23,7 +24,7 @@ import (
 // that cannot be reached is retried with back-off; a periodic request waits for the one
 // before it, so nothing queues.
 type sessions struct {
-	cfg      []Session
+	cfg      []config.Session
 	client   *coap.Client
 	log      *slog.Logger
 	res      map[string]*coap.Resource // by "<session>" and "<session>/<request>"
@@ -45,7 +46,7 @@ const (
 // it (sensorResources.Snapshot).
 type snapshotFunc func(names []string, mt coap.MediaType) ([]byte, int, error)
 
-func newSessions(cfg []Session, srv *coap.Server, snapshot snapshotFunc, log *slog.Logger) (*sessions, error) {
+func newSessions(cfg []config.Session, srv *coap.Server, snapshot snapshotFunc, log *slog.Logger) (*sessions, error) {
 	ss := &sessions{cfg: cfg, client: coap.NewClient(log), log: log, snapshot: snapshot, res: map[string]*coap.Resource{},
 		last: map[string]map[string]json.RawMessage{}, conn: map[string]string{}}
 	for _, sc := range cfg {
@@ -78,7 +79,7 @@ func (ss *sessions) Run(ctx context.Context) error {
 	return ss.client.Close()
 }
 
-func (ss *sessions) runSession(ctx context.Context, sc Session) {
+func (ss *sessions) runSession(ctx context.Context, sc config.Session) {
 	_, host, port := sc.Parsed()
 	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
 	opts := coap.SessionOptions{Identity: sc.Identity}
@@ -107,7 +108,7 @@ func (ss *sessions) runSession(ctx context.Context, sc Session) {
 	wg.Wait()
 }
 
-func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session string, rq SessionRequest) {
+func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session string, rq config.SessionRequest) {
 	req := coap.NewRequest(mustMethod(rq.Method), rq.Path)
 	if rq.ContentFormat != nil {
 		req.ContentFormat = coap.MediaType(*rq.ContentFormat)
@@ -153,7 +154,7 @@ func (ss *sessions) runRequest(ctx context.Context, s *coap.Session, session str
 
 // takeSnapshot puts the readings of rq.Sensors into req's payload, waiting while there are
 // none; false when ctx ends first.
-func (ss *sessions) takeSnapshot(ctx context.Context, session string, rq SessionRequest, req *coap.Request) bool {
+func (ss *sessions) takeSnapshot(ctx context.Context, session string, rq config.SessionRequest, req *coap.Request) bool {
 	for logged := false; ; logged = true {
 		pack, n, err := ss.snapshot(rq.Sensors, req.ContentFormat)
 		switch {
@@ -172,7 +173,7 @@ func (ss *sessions) takeSnapshot(ctx context.Context, session string, rq Session
 }
 
 // record logs a response in one line and publishes it.
-func (ss *sessions) record(session string, rq SessionRequest, r coap.Response, err error) {
+func (ss *sessions) record(session string, rq config.SessionRequest, r coap.Response, err error) {
 	if err != nil {
 		ss.log.Warn("no response", "session", session, "request", rq.Name, "peer", r.Peer, "err", err)
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/internal/syncbuf"
 )
 
@@ -29,7 +30,7 @@ func TestSessions(t *testing.T) {
 	silent, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	defer silent.Close()
 
-	cfg, err := Parse("test.yaml", []byte(fmt.Sprintf(`
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
 sessions:
   - name: peer
     peer: coap://%s

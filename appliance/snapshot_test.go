@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/sensors"
 	"github.com/pigw/pigw/sensors/senml"
 )
@@ -42,7 +43,7 @@ func TestSessionSendsReadings(t *testing.T) {
 		return append([]coap.Incoming(nil), got...)
 	}
 
-	cfg, err := Parse("test.yaml", []byte(fmt.Sprintf(`
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
 sensors:
   - {name: room, kind: simulated}
   - {name: cellar, kind: simulated}
@@ -107,29 +108,4 @@ sessions:
 	})
 	sr.Fail("room", errors.New("NACK"), at)
 	waitFor("the cellar alone again", func(r []senml.Record) bool { return len(r) == 1 && strings.HasSuffix(r[0].BaseName, ":cellar:") })
-}
-
-func TestSessionSensorsConfig(t *testing.T) {
-	for _, tc := range []struct{ name, req, want string }{
-		{"GET", `{path: c, sensors: [room]}`, `test.yaml:8:28: sessions[0].requests[0].sensors: sensor readings are sent with POST or PUT, not GET`},
-		{"payload too", `{method: PUT, path: c, payload: x, sensors: [room]}`, `sessions[0].requests[0].payload: give either payload or sensors, not both`},
-		{"format", `{method: PUT, path: c, content_format: 50, sensors: [room]}`, `sessions[0].requests[0].content_format: 50: sensor readings are sent as SenML JSON (110) or SenML CBOR (112)`},
-		{"empty", `{method: PUT, path: c, sensors: []}`, `sessions[0].requests[0].sensors: empty (name sensors, or ["*"] for all of them)`},
-		{"unknown", `{method: PUT, path: c, sensors: [room, attic]}`, `sessions[0].requests[0].sensors[1]: "attic" is not in the sensors section (known: room)`},
-		{"star and more", `{method: PUT, path: c, sensors: ["*", room]}`, `sessions[0].requests[0].sensors[0]: "*" stands for all sensors; list it alone`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("test.yaml", []byte("sensors:\n  - {name: room, kind: simulated}\nsessions:\n  - name: up\n    peer: coap://127.0.0.1\n    requests:\n      -\n        "+tc.req+"\n"))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Parse error %v, want %s", err, tc.want)
-			}
-		})
-	}
-	c, err := Parse("test.yaml", []byte("sensors:\n  - {name: room, kind: simulated}\nsessions:\n  - name: up\n    peer: coap://127.0.0.1\n    requests:\n      - {method: POST, sensors: [\"*\"]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cf := c.Sessions[0].Requests[0].ContentFormat; cf == nil || coap.MediaType(*cf) != coap.AppSenMLJSON {
-		t.Errorf("content format %v, want SenML JSON by default", cf)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 )
 
 func TestResourceStoreRoundTrip(t *testing.T) {
@@ -45,7 +46,7 @@ func TestResourceStoreRoundTrip(t *testing.T) {
 func TestNewResourceDetailsApplied(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	cfg := Default()
+	cfg := config.Default()
 	cfg.CoAP.Listen = []string{"127.0.0.1:0"}
 	srv, err := newCoAPServer(&cfg.CoAP, nil, log)
 	if err != nil {

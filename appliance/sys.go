@@ -12,6 +12,7 @@ import (
 
 	"github.com/pigw/pigw/appliance/boot"
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/supervisor"
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +37,7 @@ type sysResources struct {
 	stop    chan error // a reboot or poweroff request, taken by Run
 }
 
-func addSysResources(srv *coap.Server, cfg *Config, opts Options, log *slog.Logger) (*sysResources, error) {
+func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *slog.Logger) (*sysResources, error) {
 	sr := &sysResources{srv: srv, log: log, opts: opts, started: time.Now(), stop: make(chan error, 1)}
 	cfgText, err := cfg.Redacted() // secrets as "***"
 	if err != nil {

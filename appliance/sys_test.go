@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 )
 
@@ -26,7 +27,7 @@ func freeUDPPort(t *testing.T) int {
 
 func TestRunSysResources(t *testing.T) {
 	port, dport := freeUDPPort(t), freeUDPPort(t)
-	cfg, err := Parse("pigw.yaml", []byte(fmt.Sprintf(`
+	cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf(`
 coap:
   listen: ["127.0.0.1:%d"]
   dtls:

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/wifi"
 )
 
 // newWifi builds the WiFi subsystem and its resources: /sys/wifi (the link's state, observable)
 // and /sys/wifi/scan (the access points in range). Keys stay inside the subsystem.
-func newWifi(cfg Wifi, srv *coap.Server, opts Options, log *slog.Logger) (*wifi.Manager, error) {
+func newWifi(cfg config.Wifi, srv *coap.Server, opts Options, log *slog.Logger) (*wifi.Manager, error) {
 	state, err := srv.AddResource("sys/wifi", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
 		coap.WithValue([]byte("{}")), coap.WithAttribute("rt", "pigw.wifi"), coap.WithHidden())
 	if err != nil {

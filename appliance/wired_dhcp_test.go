@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/internal/netnstest"
 	"github.com/pigw/pigw/internal/syncbuf"
@@ -150,7 +151,7 @@ func TestWiredLinksByDHCP(t *testing.T) {
 // runNetworkChild is the child of TestWiredLinksByDHCP: the network subsystem on the image's
 // network section, until stdin closes. Its log goes to stdout.
 func runNetworkChild(t *testing.T) {
-	c, err := Parse("pigw.yaml", []byte(imageNetwork+"system: {hostname: pigw-test}\n"))
+	c, err := config.Parse("pigw.yaml", []byte(imageNetwork+"system: {hostname: pigw-test}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package image
 import (
 	"testing"
 
-	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/network"
 )
 
@@ -11,7 +11,7 @@ import (
 // kernel names it (usb0 is the Ethernet of an emulated Pi 3 B and of USB adapters), and to
 // the WiFi; other links are left alone.
 func TestEtcConfigNetwork(t *testing.T) {
-	c, err := appliance.Parse("/etc/pigw.yaml", []byte(etcConfig([]string{"brcmfmac"})))
+	c, err := config.Parse("/etc/pigw.yaml", []byte(etcConfig([]string{"brcmfmac"})))
 	if err != nil {
 		t.Fatal(err)
 	}

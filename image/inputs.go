@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/config"
 )
 
 // wifiDriver is the Pi's WiFi driver; its chip vendors' parts (brcmfmac-wcc, -cyw, -bca) are
@@ -41,7 +41,7 @@ func gather(ctx context.Context, o *Options, pigw string) (*inputs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--config: %w", err)
 		}
-		c, err := appliance.Parse(o.Config, data)
+		c, err := config.Parse(o.Config, data)
 		if err != nil {
 			return nil, fmt.Errorf("--config %s does not validate:\n%w", o.Config, err)
 		}
@@ -138,7 +138,7 @@ func (in *inputs) rootFiles(kernDir, pigw string, userModules []string) error {
 		}
 	}
 	etc := etcConfig(wifi)
-	if _, err := appliance.Parse("/etc/pigw.yaml", []byte(etc)); err != nil {
+	if _, err := config.Parse("/etc/pigw.yaml", []byte(etc)); err != nil {
 		return fmt.Errorf("the generated /etc/pigw.yaml: %w", err)
 	}
 	in.root.addData("etc/pigw.yaml", 0o644, []byte(etc))

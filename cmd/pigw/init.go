@@ -15,6 +15,7 @@ import (
 	"github.com/pigw/pigw/appliance/boot"
 	"github.com/pigw/pigw/appliance/boot/grow"
 	"github.com/pigw/pigw/appliance/clock"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/supervisor"
 	"golang.org/x/sys/unix"
@@ -43,7 +44,7 @@ func initMain(stderr io.Writer) int {
 	// partition before this returns, the filesystem while the appliance serves.
 	growth := grow.Start(ctx, log, res.PermDev, res.Perm)
 	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
-	cfg, layers, err := appliance.LoadLayers(configLayers...)
+	cfg, layers, err := config.LoadLayers(configLayers...)
 	for _, l := range layers {
 		switch {
 		case l.Err != nil:
@@ -54,7 +55,7 @@ func initMain(stderr io.Writer) int {
 	}
 	if err != nil {
 		log.Error("config: running on the built-in default", "err", err)
-		cfg = appliance.Default()
+		cfg = config.Default()
 	}
 	if err := boot.LoadModules(log, cfg.System.Modules...); err != nil {
 		log.Error("kernel modules", "err", err)

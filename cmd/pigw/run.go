@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 )
 
@@ -38,11 +39,11 @@ func runAppliance(args []string, stderr io.Writer) int {
 	hopts := &slog.HandlerOptions{Level: lvl}
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, hopts), slog.NewTextHandler(ring, hopts)))
 
-	cfg := appliance.Default()
+	cfg := config.Default()
 	source := "built-in default"
 	if *configPath != "" {
 		var err error
-		if cfg, err = appliance.Load(*configPath); err != nil {
+		if cfg, err = config.Load(*configPath); err != nil {
 			fmt.Fprintf(stderr, "pigw run: invalid config:\n%v\n", err)
 			return 2
 		}

@@ -1,4 +1,4 @@
-package appliance
+package config
 
 import (
 	"net/netip"
@@ -151,10 +151,10 @@ func (i Interface) EffectiveMetric() int {
 	return network.DefaultMetric(i.Name)
 }
 
-// entryFor returns the index of the interface that configures the link
+// EntryFor returns the index of the interface that configures the link
 // named link: the entry with its name, else the first pattern that matches
 // it; -1 when none does.
-func (n Network) entryFor(link string) int {
+func (n Network) EntryFor(link string) int {
 	names := make([]string, len(n.Interfaces))
 	for i, it := range n.Interfaces {
 		names[i] = it.Name

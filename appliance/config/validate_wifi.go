@@ -1,4 +1,4 @@
-package appliance
+package config
 
 import (
 	"fmt"
@@ -62,7 +62,7 @@ func (v *validator) wifi(w *Wifi, path string, ifaces []Interface, ifPath string
 	if !w.Enabled() || !ifOK {
 		return
 	}
-	if i := (Network{Interfaces: ifaces}).entryFor(w.Interface); i >= 0 {
+	if i := (Network{Interfaces: ifaces}).EntryFor(w.Interface); i >= 0 {
 		if it := ifaces[i]; it.Up != nil && !*it.Up {
 			p := fmt.Sprintf("%s[%d].up", ifPath, i)
 			v.fail(p, false, "false, but %s joins the networks of %s.networks%s and needs to be up; remove up: false or the networks",

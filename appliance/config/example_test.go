@@ -1,4 +1,4 @@
-package appliance_test
+package config_test
 
 import (
 	"encoding/json"
@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pigw/pigw/appliance"
+	"github.com/pigw/pigw/appliance/config"
 )
 
 func ExampleParse() {
-	c, err := appliance.Parse("pigw.yaml", []byte(`coap:
+	c, err := config.Parse("pigw.yaml", []byte(`coap:
   listen: ["[::1]:5683"]
   resources:
     - uri: /sensors/temp
@@ -27,7 +27,7 @@ func ExampleParse() {
 	fmt.Println(c.CoAP.Listen, c.CoAP.DiscoveryLeisure, c.CoAP.Limits.MaxResources)
 	fmt.Println(r.URI, r.MediaType, r.Attributes, r.Methods)
 
-	_, err = appliance.Parse("pigw.yaml", []byte(`coap:
+	_, err = config.Parse("pigw.yaml", []byte(`coap:
   resources:
     - uri: sensors/temp
       methods: [GET, PATCH]
@@ -42,7 +42,7 @@ func ExampleParse() {
 }
 
 func ExampleDefault() {
-	for _, r := range appliance.Default().CoAP.Resources {
+	for _, r := range config.Default().CoAP.Resources {
 		fmt.Println(r.URI, r.MediaType, r.Methods)
 	}
 	// Output:
@@ -52,7 +52,7 @@ func ExampleDefault() {
 
 // The client sessions of the Pycom CoAP tutorial.
 func ExampleParse_sessions() {
-	c, err := appliance.Parse("pigw.yaml", []byte(`sessions:
+	c, err := config.Parse("pigw.yaml", []byte(`sessions:
   - name: server1
     peer: coap://192.168.0.101
     requests:
@@ -77,7 +77,7 @@ func ExampleParse_sessions() {
 		}
 	}
 
-	_, err = appliance.Parse("pigw.yaml", []byte(`sessions:
+	_, err = config.Parse("pigw.yaml", []byte(`sessions:
   - name: server3
     peer: coaps://gw.example
     identity: pigw
@@ -99,7 +99,7 @@ func ExampleParse_sessions() {
 
 // A DTLS endpoint. Keys are never shown, not even by %x or JSON.
 func ExampleSecret() {
-	c, err := appliance.Parse("pigw.yaml", []byte(`coap:
+	c, err := config.Parse("pigw.yaml", []byte(`coap:
   dtls:
     psk: "0x0102ab"
     keys: {alice: alicekey, bob: bobkey}
@@ -124,7 +124,7 @@ func ExampleSecret() {
 // A Pi on WiFi: two networks, the WiFi link's address by DHCP. Keys are never
 // shown, not even in errors.
 func ExampleParse_wifi() {
-	c, err := appliance.Parse("pigw.yaml", []byte(`network:
+	c, err := config.Parse("pigw.yaml", []byte(`network:
   interfaces:
     - {name: wlan0, dhcp: true}
 wifi:
@@ -147,7 +147,7 @@ wifi:
 	i := c.Network.Interfaces[0]
 	fmt.Println(i.Name, i.UsesDHCP(), i.EffectiveMetric())
 
-	_, err = appliance.Parse("pigw.yaml", []byte(`wifi:
+	_, err = config.Parse("pigw.yaml", []byte(`wifi:
   backend: nl80211
   networks:
     - {ssid: home, psk: hunter2}
@@ -169,7 +169,7 @@ wifi:
 // Sensors and GPIO pins: a BME280 on I2C, a DS18B20 on 1-Wire, a push
 // button and an LED, served as /sensors/<name> and /gpio/<name>.
 func ExampleParse_sensors() {
-	c, err := appliance.Parse("pigw.yaml", []byte(`sensors:
+	c, err := config.Parse("pigw.yaml", []byte(`sensors:
   - {name: room, kind: bme280}
   - {name: outside, kind: ds18b20, id: 28-0316a2794dff, interval: 1m, threshold: 0.5}
 gpio:
@@ -198,7 +198,7 @@ gpio:
 		}
 	}
 
-	_, err = appliance.Parse("pigw.yaml", []byte(`sensors:
+	_, err = config.Parse("pigw.yaml", []byte(`sensors:
   - {name: room, kind: bme280}
   - {name: hall, kind: bmp280}
   - {name: outside, kind: ds18b20, address: 0x28}
@@ -236,7 +236,7 @@ func ExampleLoadLayers() {
 			log.Fatal(err)
 		}
 	}
-	show := func(c *appliance.Config, layers []appliance.Layer) {
+	show := func(c *config.Config, layers []config.Layer) {
 		for _, l := range layers {
 			name := "built-in"
 			if l.Path != "" {
@@ -263,7 +263,7 @@ network:
   interfaces:
     - {name: eth0, addresses: [192.168.1.10/24], gateway: 192.168.1.1}
 `)
-	c, layers, err := appliance.LoadLayers(etc, boot, filepath.Join(dir, "missing.yaml"))
+	c, layers, err := config.LoadLayers(etc, boot, filepath.Join(dir, "missing.yaml"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -271,7 +271,7 @@ network:
 
 	// A broken file on the boot partition is left out; the rest is used.
 	write(boot, "coap:\n  resources:\n    - uri: a\n  dynamic_resource: false\n")
-	c, layers, err = appliance.LoadLayers(etc, boot)
+	c, layers, err = config.LoadLayers(etc, boot)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package appliance
+package config
 
 import (
 	"bytes"
@@ -796,7 +796,7 @@ sessions:
 	if got, want := fmt.Sprintf("%v %s %+v %#v", s, s, s, s), "*** *** *** ***"; got != want {
 		t.Errorf(`fmt.Sprintf("%%v %%s %%+v %%#v", secret...) = %q, want %q`, got, want)
 	}
-	if got, want := fmt.Sprintf("%x|%X|%q|%d|%8s|%T", s, s, s, s, s, s), "***|***|***|***|***|appliance.Secret"; got != want {
+	if got, want := fmt.Sprintf("%x|%X|%q|%d|%8s|%T", s, s, s, s, s, s), "***|***|***|***|***|config.Secret"; got != want {
 		t.Errorf("other verbs give %q, want %q", got, want)
 	}
 	if s.String() != "***" || s.GoString() != "***" {
@@ -978,5 +978,30 @@ sessions[1].name: "s" is already used by sessions[0]`
 coap.dtls: no key to let clients in with (give psk, keys or both)`
 	if err := c.Validate(); err == nil || err.Error() != wantErr {
 		t.Errorf("Validate() of an empty DTLS = %v\nwant %s", err, wantErr)
+	}
+}
+
+func TestSessionSensorsConfig(t *testing.T) {
+	for _, tc := range []struct{ name, req, want string }{
+		{"GET", `{path: c, sensors: [room]}`, `test.yaml:8:28: sessions[0].requests[0].sensors: sensor readings are sent with POST or PUT, not GET`},
+		{"payload too", `{method: PUT, path: c, payload: x, sensors: [room]}`, `sessions[0].requests[0].payload: give either payload or sensors, not both`},
+		{"format", `{method: PUT, path: c, content_format: 50, sensors: [room]}`, `sessions[0].requests[0].content_format: 50: sensor readings are sent as SenML JSON (110) or SenML CBOR (112)`},
+		{"empty", `{method: PUT, path: c, sensors: []}`, `sessions[0].requests[0].sensors: empty (name sensors, or ["*"] for all of them)`},
+		{"unknown", `{method: PUT, path: c, sensors: [room, attic]}`, `sessions[0].requests[0].sensors[1]: "attic" is not in the sensors section (known: room)`},
+		{"star and more", `{method: PUT, path: c, sensors: ["*", room]}`, `sessions[0].requests[0].sensors[0]: "*" stands for all sensors; list it alone`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte("sensors:\n  - {name: room, kind: simulated}\nsessions:\n  - name: up\n    peer: coap://127.0.0.1\n    requests:\n      -\n        "+tc.req+"\n"))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse error %v, want %s", err, tc.want)
+			}
+		})
+	}
+	c, err := Parse("test.yaml", []byte("sensors:\n  - {name: room, kind: simulated}\nsessions:\n  - name: up\n    peer: coap://127.0.0.1\n    requests:\n      - {method: POST, sensors: [\"*\"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf := c.Sessions[0].Requests[0].ContentFormat; cf == nil || coap.MediaType(*cf) != coap.AppSenMLJSON {
+		t.Errorf("content format %v, want SenML JSON by default", cf)
 	}
 }

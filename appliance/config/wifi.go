@@ -1,4 +1,4 @@
-package appliance
+package config
 
 // Wifi is the WiFi client: the networks the appliance joins, and how.
 type Wifi struct {

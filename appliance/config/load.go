@@ -1,4 +1,4 @@
-package appliance
+package config
 
 import (
 	_ "embed"
@@ -22,7 +22,7 @@ var defaultYAML string
 func Default() *Config {
 	c, err := Parse("default.yaml", []byte(defaultYAML))
 	if err != nil {
-		panic(fmt.Sprintf("appliance: the embedded default.yaml is broken: %v", err))
+		panic(fmt.Sprintf("config: the embedded default.yaml is broken: %v", err))
 	}
 	return c
 }
