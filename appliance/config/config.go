@@ -10,6 +10,8 @@ import (
 
 // Config is the content of pigw.yaml.
 type Config struct {
+	// CoAP is the CoAP server: where it listens, what it serves and how
+	// much it may hold.
 	CoAP CoAP `yaml:"coap"`
 	// Sessions are the client sessions the appliance runs, in the order
 	// written in the file. Default: none.
@@ -49,12 +51,17 @@ type Time struct {
 type CoAP struct {
 	// Listen lists the UDP addresses to serve on, as host:port with the host
 	// an IP literal, IPv6 in brackets: "0.0.0.0:5683", "[::]:5683",
-	// "127.0.0.1:5683", "[::1]:5683". Default: ["0.0.0.0:5683", "[::]:5683"].
+	// "127.0.0.1:5683", "[::1]:5683", each once. With service_discovery on
+	// and only specific addresses of a family listed, one more wildcard
+	// socket on the same port takes multicast requests only. Default:
+	// ["0.0.0.0:5683", "[::]:5683"].
 	Listen []string `yaml:"listen"`
 	// DTLS, when set, adds a DTLS endpoint (coaps) serving the same
-	// resources. Default: nil, plain CoAP only.
+	// resources. Default: none, plain CoAP only.
 	DTLS *DTLS `yaml:"dtls"`
-	// ServiceDiscovery enables answers to multicast GET /.well-known/core.
+	// ServiceDiscovery enables answers to multicast GET /.well-known/core:
+	// the server joins 224.0.1.187, ff02::fd and ff05::fd on every multicast
+	// interface.
 	ServiceDiscovery bool `yaml:"service_discovery"`
 	// DiscoveryLeisure is the longest a multicast discovery answer is held
 	// back, to spread the answers of many servers (RFC 7252 section 8.2).
@@ -64,11 +71,14 @@ type CoAP struct {
 	// them with DELETE.
 	DynamicResources bool `yaml:"dynamic_resources"`
 	// NewResourceDetails, when set, is applied to every resource created by
-	// PUT.
+	// PUT, after the 2.01 answer.
 	NewResourceDetails *Details `yaml:"new_resource_details"`
-	Observe            Observe  `yaml:"observe"`
-	Limits             Limits   `yaml:"limits"`
-	// Resources are served from boot on, in this order.
+	// Observe tunes notifications to observers (RFC 7641).
+	Observe Observe `yaml:"observe"`
+	// Limits bound what the server holds in memory.
+	Limits Limits `yaml:"limits"`
+	// Resources are served from boot on, in this order, at most
+	// limits.max_resources. Default: none.
 	Resources []Resource `yaml:"resources"`
 }
 
@@ -76,17 +86,17 @@ type CoAP struct {
 // (coaps, RFC 7252 section 9.1.3.1). A client is let in with the key of its
 // identity in Keys, or else with PSK.
 type DTLS struct {
-	// Listen lists the UDP addresses to serve coaps on, with the rules of
-	// CoAP.Listen. None may use port 5683, which is plain CoAP's, or be in
-	// CoAP.Listen. Default: ["0.0.0.0:5684", "[::]:5684"].
+	// Listen lists the UDP addresses to serve coaps on, as coap.listen
+	// does. None may use port 5683, which is plain CoAP's, or be in
+	// coap.listen. Default: ["0.0.0.0:5684", "[::]:5684"].
 	Listen []string `yaml:"listen"`
-	// PSK is the key accepted for any identity not in Keys (the original's
-	// psk). 1..64 bytes. Default: nil, only the identities in Keys are let
-	// in. At least one of PSK and Keys must be given.
+	// PSK is the key accepted for any identity not in keys (the original's
+	// psk): 1..64 bytes, as text or as 0x and hex digits. Default: none, only
+	// the identities in keys are let in. At least one of psk and keys must
+	// be given.
 	PSK Secret `yaml:"psk"`
 	// Hint is the PSK identity hint sent to clients (the original's hint).
-	// At most 128 bytes; "" sends none. Default: "pigw" when the file has
-	// a dtls section without hint:.
+	// At most 128 bytes; "" sends none. Default: "pigw".
 	Hint string `yaml:"hint"`
 	// Keys are the keys of single identities, in the order written in the
 	// file. In YAML they are a mapping of identity to key, such as
@@ -94,7 +104,7 @@ type DTLS struct {
 	// unique; keys are 1..64 bytes. Default: none.
 	Keys []IdentityKey `yaml:"keys"`
 	// Admins are the identities allowed to use the appliance's own
-	// resources, such as /sys/reboot. Each must be an identity in Keys, once.
+	// resources, such as /sys/reboot. Each must be an identity in keys, once.
 	// Default: none.
 	Admins []string `yaml:"admins"`
 }
@@ -135,9 +145,16 @@ func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + hiddenSecret +
 
 // Details are the options given to a resource created by PUT.
 type Details struct {
-	MediaType *MediaType `yaml:"media_type"` // nil: no Content-Format option
-	MaxAge    *uint32    `yaml:"max_age"`    // nil: no Max-Age option
-	ETag      bool       `yaml:"etag"`
+	// MediaType is the resource's Content-Format: a name such as
+	// text/plain, or a number 0..65535. Default: none, no Content-Format
+	// option.
+	MediaType *MediaType `yaml:"media_type"`
+	// MaxAge is the Max-Age option sent with GET answers, in seconds:
+	// 0..4294967295. Default: none, no Max-Age option.
+	MaxAge *uint32 `yaml:"max_age"`
+	// ETag gives the resource a 16-bit ETag counter: 1 at start, one more
+	// on every change.
+	ETag bool `yaml:"etag"`
 }
 
 // Observe tunes notifications to observers (RFC 7641).
@@ -153,31 +170,57 @@ type Observe struct {
 
 // Limits bound what the gateway holds in memory.
 type Limits struct {
-	MaxResources   int `yaml:"max_resources"`   // 1..100000, default 512
-	MaxURILength   int `yaml:"max_uri_length"`  // bytes, 1..1024, default 255
-	MaxValueSize   int `yaml:"max_value_size"`  // bytes, 1..1048576, default 16384
-	MaxObservers   int `yaml:"max_observers"`   // 0..100000, default 256
-	DedupEntries   int `yaml:"dedup_entries"`   // 64..1048576, default 16384
-	BlockTransfers int `yaml:"block_transfers"` // concurrent Block1 uploads, 1..10000, default 64
+	// MaxResources is the most resources the server holds; past it a
+	// creating PUT gets 5.03. 1..100000, default 512.
+	MaxResources int `yaml:"max_resources"`
+	// MaxURILength is the longest path of a resource, in bytes; past it
+	// 4.14. 1..1024, default 255.
+	MaxURILength int `yaml:"max_uri_length"`
+	// MaxValueSize is the largest value of a resource, in bytes (whole or
+	// in Block1 blocks); past it 4.13. 1..1048576, default 16384.
+	MaxValueSize int `yaml:"max_value_size"`
+	// MaxObservers is the most observations over all resources; past it a
+	// GET is served without observe, and 0 turns observe off. 0..100000,
+	// default 256.
+	MaxObservers int `yaml:"max_observers"`
+	// DedupEntries is the number of answers kept for retransmitted
+	// confirmable requests. 64..1048576, default 16384.
+	DedupEntries int `yaml:"dedup_entries"`
+	// BlockTransfers is the most Block1 uploads in progress at once; past
+	// it 5.03. 1..10000, default 64.
+	BlockTransfers int `yaml:"block_transfers"`
 }
 
 // Resource is one resource served by the gateway.
 type Resource struct {
-	// URI is the path the resource is served at, such as "sensors/temp". A
-	// leading "/" is accepted in the file and removed.
-	URI       string     `yaml:"uri"`
-	MediaType *MediaType `yaml:"media_type"` // nil: no Content-Format option
-	MaxAge    *uint32    `yaml:"max_age"`    // nil: no Max-Age option
-	// Value is the resource's representation at boot.
+	// URI is the path the resource is served at, such as "sensors/temp": no
+	// empty, "." or ".." segments, no query or fragment, not under
+	// .well-known/, at most limits.max_uri_length bytes. A leading "/" is
+	// accepted in the file and removed. Required, and unique.
+	URI string `yaml:"uri"`
+	// MediaType is the value's Content-Format: a name such as text/plain or
+	// application/json, or a number 0..65535. Default: none, no
+	// Content-Format option.
+	MediaType *MediaType `yaml:"media_type"`
+	// MaxAge is the Max-Age option sent with GET answers, in seconds:
+	// 0..4294967295. Default: none, no Max-Age option.
+	MaxAge *uint32 `yaml:"max_age"`
+	// Value is the resource's representation at boot, at most
+	// limits.max_value_size bytes.
 	Value string `yaml:"value"`
-	// ETag makes responses carry an ETag option.
+	// ETag makes responses carry an ETag option: a 16-bit counter, 1 at
+	// start and one more on every change.
 	ETag bool `yaml:"etag"`
 	// Attributes are the link attributes listed for the resource in
-	// /.well-known/core, in the order written in the file.
+	// /.well-known/core, in the order written in the file, such as {title:
+	// Temperature, rt: temperature-c}. Names are letters, digits, '-', '_'
+	// and '.', not href; values hold no double quote or line break. Numbers
+	// are listed bare (ct=0), text quoted; ct and obs are added when not
+	// given.
 	Attributes Attributes `yaml:"attributes"`
-	// Methods are the methods the resource answers, upper case: GET, PUT,
-	// POST, DELETE. Any case is accepted in the file. A resource with no
-	// methods answers 4.05 Method Not Allowed to every request.
+	// Methods are the methods the resource answers: GET, PUT, POST and
+	// DELETE, each once, in any case (stored in upper case). A resource with
+	// no methods answers 4.05 Method Not Allowed to every request.
 	Methods []string `yaml:"methods"`
 }
 

@@ -21,8 +21,9 @@ type Session struct {
 	// Identity is the PSK identity for a coaps peer: 1..128 bytes, required
 	// with coaps and not allowed with coap.
 	Identity string `yaml:"identity"`
-	// PSK is the key for Identity: 1..64 bytes, required with coaps and not
-	// allowed with coap.
+	// PSK is the key for identity: 1..64 bytes, as text or as 0x and hex
+	// digits, required with coaps and not allowed with coap. Errors never
+	// show it.
 	PSK Secret `yaml:"psk"`
 	// Requests are sent in this order once the session is open. At least
 	// one.
@@ -36,41 +37,42 @@ type SessionRequest struct {
 	// request's index, such as "r0".
 	Name string `yaml:"name"`
 	// Method is GET, PUT, POST, DELETE, FETCH, PATCH or iPATCH. Any case is
-	// accepted in the file; Parse and Validate store these spellings.
-	// Default: GET.
+	// accepted in the file and these spellings stored. Default: GET.
 	Method string `yaml:"method"`
 	// Path is the resource's path with an optional query, such as
 	// ".well-known/core" or "time?fmt=iso": its segments become Uri-Path
 	// options, the parts of the query Uri-Query options, each at most 255
 	// bytes. No '#' and no control characters. Default: "".
 	Path string `yaml:"path"`
-	// ContentFormat is the payload's media type. Default: nil, no
+	// ContentFormat is the payload's media type: a name such as
+	// application/json, or a number 0..65535. Default: none, no
 	// Content-Format option.
 	ContentFormat *MediaType `yaml:"content_format"`
-	// Accept is the media type asked for. Default: nil, no Accept option.
+	// Accept is the media type asked for: a name or a number 0..65535.
+	// Default: none, no Accept option.
 	Accept *MediaType `yaml:"accept"`
 	// Payload is the request's payload. Default: "".
 	Payload string `yaml:"payload"`
-	// Sensors sends, instead of Payload, a snapshot of these sensors'
+	// Sensors sends, instead of payload, a snapshot of these sensors'
 	// readings as one SenML pack, taken anew at each send: names from the
 	// sensors section, or ["*"] for all of them. Each sensor's records
 	// carry its base name (urn:dev:pigw:<hostname>:<sensor>:) and the time
 	// of its sample; a sensor without a good reading is left out, and while
-	// none has one the request waits. POST and PUT only, without Payload;
-	// ContentFormat is SenML JSON (110, the default) or SenML CBOR (112).
+	// none has one the request waits. POST and PUT only, without payload;
+	// content_format is SenML JSON (110, the default) or SenML CBOR (112).
 	// Default: none.
 	Sensors []string `yaml:"sensors"`
 	// Token is the request's token: text taken byte for byte, or "0x"
 	// followed by an even number of hex digits. At most 8 bytes (CoAP's
-	// limit) once decoded; see TokenBytes. Default: "", a random token.
+	// limit) once decoded (see TokenBytes). Default: "", a random token.
 	Token string `yaml:"token"`
 	// IncludeOptions, when false, sends the header, token and payload only,
 	// with no options at all (the original's include_options=False); the
-	// payload then carries what the server needs, such as the URI. Parse
-	// and Validate set it to true when left out.
+	// payload then carries what the server needs, such as the URI.
+	// Default: true.
 	IncludeOptions *bool `yaml:"include_options"`
 	// Confirmable sends the request as CON when true, as NON when false.
-	// Parse and Validate set it to true when left out.
+	// Default: true.
 	Confirmable *bool `yaml:"confirmable"`
 	// Every repeats the request at this interval. 0 sends it once, at
 	// start; otherwise 100ms..24h. Default: 0.

@@ -9,8 +9,8 @@ import (
 // System is the setup of the machine itself, for when pigw runs as PID 1.
 type System struct {
 	// Hostname is the machine's host name: 1..63 letters, digits and '-',
-	// not starting or ending with '-' (one DNS label). Default: "pigw";
-	// Validate also gives "" this default.
+	// not starting or ending with '-' (one DNS label). Default: "pigw",
+	// which "" also means.
 	Hostname string `yaml:"hostname"`
 	// Modules are the kernel modules to load at boot, in this order, when
 	// pigw runs as PID 1, such as [brcmfmac] for the Raspberry Pi's WiFi.
@@ -22,8 +22,8 @@ type System struct {
 	// as "i2c-stub chip_addr=0x76,0x48". Default: none.
 	Modules []string `yaml:"modules"`
 	// Watchdog, when true, pings /dev/watchdog when there is one, so that
-	// the machine is reset if pigw hangs. Parse and Validate set it to true
-	// when left out.
+	// the machine is reset if pigw hangs; false leaves the device closed.
+	// Default: true.
 	Watchdog *bool `yaml:"watchdog"`
 }
 
@@ -34,7 +34,7 @@ func (s System) WatchdogOn() bool { return s.Watchdog == nil || *s.Watchdog }
 type Network struct {
 	// Interfaces are the interfaces to set up, in this order: each names a
 	// link, or is a pattern that configures every Ethernet-class link it
-	// matches (see Interface.Name). Default: none, interfaces are left as
+	// matches (see interfaces[].name). Default: none, interfaces are left as
 	// they are. A list in a higher configuration layer replaces the lower
 	// layers' whole list, such as the image's eth*, en* and usb* by DHCP.
 	Interfaces []Interface `yaml:"interfaces"`
@@ -57,33 +57,32 @@ type Interface struct {
 	// class (ARPHRD_ETHER: Ethernet, USB Ethernet, WiFi; never lo or a
 	// tunnel) whose name it matches and that no entry names exactly, when
 	// the link appears, hot-plugged ones included; of several patterns that
-	// match, the first in the list wins. A pattern may set Up, DHCP, MTU
-	// and Metric, but no Addresses, Gateway, Gateway6 or Routes: one
+	// match, the first in the list wins. A pattern may set up, dhcp, mtu
+	// and metric, but no addresses, gateway, gateway6 or routes: one
 	// address cannot sit on several links.
 	Name string `yaml:"name"`
-	// Up brings the interface up when true, down when false. Parse and
-	// Validate set it to true when left out.
+	// Up brings the interface up when true, down when false. Default:
+	// true.
 	Up *bool `yaml:"up"`
 	// Addresses are the interface's addresses with their prefix length
-	// (CIDR), such as "192.168.1.10/24" or "fd00::10/64", each once; see
-	// Prefixes. Each must be a host's address in its prefix: not the
+	// (CIDR), such as "192.168.1.10/24" or "fd00::10/64", each once (see
+	// Prefixes). Each must be a host's address in its prefix: not the
 	// network or broadcast address of an IPv4 prefix shorter than /31, not
 	// an unspecified or multicast address. Default: none.
 	Addresses []string `yaml:"addresses"`
 	// DHCP, when true, gets an IPv4 address, and the router of the IPv4
-	// default route, from a DHCP server; see UsesDHCP. Static Addresses may
-	// be given too, such as IPv6 ones, but no Gateway, and Up may not be
-	// false. The default route from DHCP has the interface's
-	// EffectiveMetric, which no other IPv4 default route may share; a link
+	// default route, from a DHCP server (see UsesDHCP). Static addresses may
+	// be given too, such as IPv6 ones, but no gateway, and up may not be
+	// false. The default route from DHCP has the interface's metric (see
+	// EffectiveMetric), which no other IPv4 default route may share; a link
 	// a pattern gives DHCP gets the lowest metric from its base (100, 101,
 	// ...) that no other IPv4 default route has. Write {name: eth0, dhcp:
-	// true} for an interface set up by DHCP alone.
-	// Default: false; Parse and Validate set it to false when left out.
+	// true} for an interface set up by DHCP alone. Default: false.
 	DHCP *bool `yaml:"dhcp"`
 	// Gateway is the router of the IPv4 default route through this
 	// interface, such as "192.168.1.1": an IPv4 address inside one of the
-	// IPv4 prefixes of Addresses, and not one of Addresses. Not allowed with
-	// DHCP, which gives the router. Default: "", no IPv4 default route.
+	// IPv4 prefixes of addresses, and not one of them. Not allowed with
+	// dhcp, which gives the router. Default: "", no IPv4 default route.
 	Gateway string `yaml:"gateway"`
 	// Gateway6 is the router of the IPv6 default route through this
 	// interface, such as "fe80::1" or "fd00::1": an IPv6 address, link-local
@@ -98,7 +97,7 @@ type Interface struct {
 	// Metric is the metric of the interface's default routes, and of its
 	// routes that have none: 1..65535. Default: 0, which means 600 for WiFi
 	// (names starting with "wl", such as wlan0) and 100 for the rest (eth0,
-	// enp1s0), so that a wired link wins over WiFi; see EffectiveMetric.
+	// enp1s0), so that a wired link wins over WiFi (see EffectiveMetric).
 	// Two routes to one destination need different metrics. For a pattern
 	// it is the base metric of each link it matches (0: by the link's name).
 	Metric int `yaml:"metric"`
@@ -109,11 +108,11 @@ type Route struct {
 	// To is the destination prefix, such as "10.0.0.0/8" or "fd00:1::/64",
 	// with no bits set after the prefix length. Required.
 	To string `yaml:"to"`
-	// Via is the router to go through: an address of To's family, without
-	// a zone. Default: "", the destination is on the link.
+	// Via is the router to go through: an address of the family of to,
+	// without a zone. Default: "", the destination is on the link.
 	Via string `yaml:"via"`
 	// Metric is the route's metric: 1..65535. Default: 0, the interface's
-	// EffectiveMetric.
+	// metric (see EffectiveMetric).
 	Metric int `yaml:"metric"`
 }
 

@@ -78,9 +78,24 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 const (
 	maxDiscoveryLeisure = 60 * time.Second
 	maxMinInterval      = time.Hour
+	minConEvery         = 1
 	maxConEvery         = 1000
 	maxURISegment       = 255 // bytes in a Uri-Path option (RFC 7252 section 5.10)
 )
+
+// limitRanges are the ranges of the keys of coap.limits.
+var limitRanges = []struct {
+	name     string
+	value    func(*Limits) int
+	min, max int
+}{
+	{"max_resources", func(l *Limits) int { return l.MaxResources }, 1, 100000},
+	{"max_uri_length", func(l *Limits) int { return l.MaxURILength }, 1, 1024},
+	{"max_value_size", func(l *Limits) int { return l.MaxValueSize }, 1, 1048576},
+	{"max_observers", func(l *Limits) int { return l.MaxObservers }, 0, 100000},
+	{"dedup_entries", func(l *Limits) int { return l.DedupEntries }, 64, 1048576},
+	{"block_transfers", func(l *Limits) int { return l.BlockTransfers }, 1, 10000},
+}
 
 func (v *validator) coap(c *CoAP, path string) {
 	plain := v.listen(c.Listen, path+".listen", "0.0.0.0:5683", nil)
@@ -100,27 +115,16 @@ func (v *validator) coap(c *CoAP, path string) {
 	if d := time.Duration(c.Observe.MinInterval); d < 0 || d > maxMinInterval {
 		v.fail(path+".observe.min_interval", false, "%v is out of range (0s..%v)", d, maxMinInterval)
 	}
-	if n := c.Observe.ConEvery; n < 1 || n > maxConEvery {
-		v.fail(path+".observe.con_every", false, "%d is out of range (1..%d)", n, maxConEvery)
+	if n := c.Observe.ConEvery; n < minConEvery || n > maxConEvery {
+		v.fail(path+".observe.con_every", false, "%d is out of range (%d..%d)", n, minConEvery, maxConEvery)
 	}
 
 	l := &c.Limits
-	limits := []struct {
-		name     string
-		value    *int
-		min, max int
-	}{
-		{"max_resources", &l.MaxResources, 1, 100000},
-		{"max_uri_length", &l.MaxURILength, 1, 1024},
-		{"max_value_size", &l.MaxValueSize, 1, 1048576},
-		{"max_observers", &l.MaxObservers, 0, 100000},
-		{"dedup_entries", &l.DedupEntries, 64, 1048576},
-		{"block_transfers", &l.BlockTransfers, 1, 10000},
-	}
 	ok := map[string]bool{} // limits that are in range and so can be enforced
-	for _, lim := range limits {
-		if *lim.value < lim.min || *lim.value > lim.max {
-			v.fail(path+".limits."+lim.name, false, "%d is out of range (%d..%d)", *lim.value, lim.min, lim.max)
+	for _, lim := range limitRanges {
+		n := lim.value(l)
+		if n < lim.min || n > lim.max {
+			v.fail(path+".limits."+lim.name, false, "%d is out of range (%d..%d)", n, lim.min, lim.max)
 			continue
 		}
 		ok[lim.name] = true

@@ -3,16 +3,17 @@ package config
 // Wifi is the WiFi client: the networks the appliance joins, and how.
 type Wifi struct {
 	// Interface is the WiFi interface's Linux name, with the rules of
-	// Interface.Name. An entry of network.interfaces with this name sets
+	// network.interfaces[].name, and not a pattern. An entry of
+	// network.interfaces with this name (or a pattern that matches it) sets
 	// up the WiFi link's addresses, such as {name: wlan0, dhcp: true}; it
-	// may not have up: false while there are Networks. Default: "wlan0";
-	// Validate also gives "" this default.
+	// may not have up: false while there are networks. Default: "wlan0",
+	// which "" also means.
 	Interface string `yaml:"interface"`
 	// Country is the regulatory domain, which decides the channels and
 	// powers allowed: two letters of ISO 3166-1 alpha-2, such as "DE" or
 	// "US", or "00" for the world domain (the channels allowed everywhere).
-	// Lower case is accepted in the file; Parse and Validate store upper
-	// case. Default: "00"; Validate also gives "" this default.
+	// Lower case is accepted in the file and upper case stored. Default:
+	// "00", which "" also means.
 	Country string `yaml:"country"`
 	// Backend is how networks are joined: "wpa_supplicant", which runs
 	// wpa_supplicant and can do every kind of security; "nl80211", which
@@ -20,11 +21,11 @@ type Wifi struct {
 	// driver that does the handshake itself, such as the Raspberry Pi's
 	// brcmfmac, but no WPA3, not even wpa2/wpa3; or "auto", which uses
 	// wpa_supplicant when the image has it and nl80211 otherwise. Lower
-	// case is stored; any case is accepted in the file. Default: "auto";
-	// Validate also gives "" this default.
+	// case is stored; any case is accepted in the file. Default: "auto",
+	// which "" also means.
 	Backend string `yaml:"backend"`
 	// Networks are the networks to join: of those in reach, one with the
-	// highest Priority. SSIDs are unique. Default: none, and WiFi is off
+	// highest priority. SSIDs are unique. Default: none, and WiFi is off
 	// (see Enabled).
 	Networks []WifiNetwork `yaml:"networks"`
 }
@@ -39,15 +40,15 @@ type WifiNetwork struct {
 	// which works with security wpa2 only (WPA3's SAE needs the
 	// passphrase). Unlike other keys, it is taken as written
 	// in the file: "0x" is no prefix here, but part of a passphrase.
-	// Required unless Security is open; not allowed when it is. Errors never
-	// show it. Default: nil.
+	// Required unless security is open; not allowed when it is. Errors never
+	// show it. Default: none.
 	PSK Secret `yaml:"psk"`
 	// Security is what the network asks of its clients: "wpa2" (WPA2
 	// Personal), "wpa3" (WPA3 Personal, SAE), "wpa2/wpa3" (transition mode:
 	// either, the strongest the network offers) or "open" (no key). wpa3
 	// and wpa2/wpa3 need a passphrase and a backend other than nl80211.
 	// Lower case is stored; any case is accepted in the file. Default:
-	// "wpa2" with a PSK, "open" without; Parse and Validate fill it in.
+	// "wpa2" with a psk, "open" without.
 	Security string `yaml:"security"`
 	// Hidden means the network does not broadcast its SSID, so that it is
 	// probed for by name. Default: false.
