@@ -56,7 +56,7 @@ wpa-supplicant:
 	bash image/fetch-arm64-programs.sh $(WPA_SUPPLICANT_DIR) wpasupplicant:wpa_supplicant
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq,
-## mtools, device-tree-compiler), then vet and every test with the race detector.
+## mtools, device-tree-compiler, python3-jsonschema), then vet and every test with the race detector.
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
@@ -76,9 +76,10 @@ test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
 		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
 		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null \
-		&& command -v fdtget >/dev/null && command -v dtc >/dev/null && command -v fdtoverlay >/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs and device-tree-compiler for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler; }
+		&& command -v fdtget >/dev/null && command -v dtc >/dev/null && command -v fdtoverlay >/dev/null \
+		&& /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { \
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler and python3-jsonschema for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema; }
 
 ## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
 ## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.

@@ -1,9 +1,12 @@
 package image
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/pigw/pigw/appliance/config"
 )
 
 // The files the builder writes itself: the firmware's config.txt and the kernel's
@@ -78,10 +81,14 @@ wifi:
 }
 
 // starterConfig is the boot partition's pigw.yaml when the user gives none: all comments, so
-// the image's defaults hold until it is edited.
-const starterConfig = `# pigw.yaml: the configuration of this pigw gateway. Edit it on the SD card's
+// the image's defaults hold until it is edited. Its first line has editors with the YAML
+// language server check it against pigw.schema.json beside it.
+const starterConfig = config.Modeline + `
+# pigw.yaml: the configuration of this pigw gateway. Edit it on the SD card's
 # boot partition from any computer; pigw reads it at boot. It is laid over the
 # image's /etc/pigw.yaml: wired links and WiFi by DHCP, CoAP discovery on.
+# An editor with the YAML language server (VS Code's YAML extension, for one)
+# completes and checks the keys as you type, from pigw.schema.json beside it.
 #
 # To join a WiFi network, remove the '# ' of these lines and fill them in:
 #
@@ -97,6 +104,19 @@ const starterConfig = `# pigw.yaml: the configuration of this pigw gateway. Edit
 # gpio:
 #   - {name: led, pin: GPIO27, direction: out}
 `
+
+// bootConfigFile is the boot partition's pigw.yaml made of the user's file: the file as it
+// is, after the modeline when it has none of its own.
+func bootConfigFile(user []byte) []byte {
+	head := user
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(head), []byte("# yaml-language-server:")) {
+		return user
+	}
+	return append([]byte(config.Modeline+"\n"), user...)
+}
 
 // overlayName is how progress and config.txt name an overlay directory.
 func overlayName(dir string) string {

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/pigw/pigw/appliance/config"
@@ -33,5 +34,24 @@ func TestEtcConfigNetwork(t *testing.T) {
 		if got != want {
 			t.Errorf("link %s is configured by %q, want %q (interfaces %q)", link, got, want, names)
 		}
+	}
+}
+
+// TestBootConfigFile: a user's pigw.yaml goes on the boot partition after the YAML language
+// server's modeline, unless it has one of its own, and reads as it did.
+func TestBootConfigFile(t *testing.T) {
+	user := []byte("wifi:\n  networks: [{ssid: home, psk: \"correct horse\"}]\n")
+	got := bootConfigFile(user)
+	if want := "# yaml-language-server: $schema=pigw.schema.json\n" + string(user); string(got) != want {
+		t.Errorf("boot pigw.yaml\n%s\nwant\n%s", got, want)
+	}
+	a, errA := config.Parse("user.yaml", user)
+	b, errB := config.Parse("boot.yaml", got)
+	if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+		t.Errorf("the file with the modeline reads otherwise: %v, %v", errA, errB)
+	}
+	own := []byte("# yaml-language-server: $schema=https://example.org/pigw.schema.json\ncoap: {}\n")
+	if got := bootConfigFile(own); string(got) != string(own) {
+		t.Errorf("a file with its own modeline got another:\n%s", got)
 	}
 }

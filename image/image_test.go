@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/appliance/config"
 )
 
 // The arm64 pigw binary, compiled once per test binary.
@@ -123,7 +125,7 @@ func TestImageStructure(t *testing.T) {
 
 	fat := img + "@@" + strconv.FormatInt(pt.Partitions[0].Start*512, 10)
 	dir := run(t, "mdir", "-i", fat, "-b", "::/")
-	for _, f := range []string{"bootcode.bin", "start4.elf", "fixup4.dat", "vmlinuz", "bcm2711-rpi-4-b.dtb", "bcm2710-rpi-3-b-plus.dtb", "config.txt", "cmdline.txt", "pigw.yaml", "overlays/"} {
+	for _, f := range []string{"bootcode.bin", "start4.elf", "fixup4.dat", "vmlinuz", "bcm2711-rpi-4-b.dtb", "bcm2710-rpi-3-b-plus.dtb", "config.txt", "cmdline.txt", "pigw.yaml", "pigw.schema.json", "overlays/"} {
 		if !strings.Contains(dir, "::/"+f) {
 			t.Errorf("boot partition: no %s in\n%s", f, dir)
 		}
@@ -138,14 +140,29 @@ func TestImageStructure(t *testing.T) {
 	if !strings.Contains(cmdline, "root=PARTUUID="+diskID+"-02 ") || !strings.Contains(cmdline, "init=/pigw") {
 		t.Errorf("cmdline.txt %q: want root=PARTUUID=%s-02 and init=/pigw", cmdline, diskID)
 	}
-	config := run(t, "mtype", "-i", fat, "::/config.txt")
+	txt := run(t, "mtype", "-i", fat, "::/config.txt")
 	for _, l := range []string{"arm_64bit=1", "kernel=vmlinuz", "enable_uart=1"} {
-		if !strings.Contains(config, l+"\n") {
-			t.Errorf("config.txt: no %s in\n%s", l, config)
+		if !strings.Contains(txt, l+"\n") {
+			t.Errorf("config.txt: no %s in\n%s", l, txt)
 		}
 	}
-	if y := run(t, "mtype", "-i", fat, "::/pigw.yaml"); y != starterConfig {
+	y := run(t, "mtype", "-i", fat, "::/pigw.yaml")
+	if y != starterConfig {
 		t.Errorf("pigw.yaml is not the starter file:\n%s", y)
+	}
+	if first, _, _ := strings.Cut(y, "\n"); first != "# yaml-language-server: $schema=pigw.schema.json" {
+		t.Errorf("pigw.yaml begins with %q, not the YAML language server's modeline", first)
+	}
+	schema := run(t, "mtype", "-i", fat, "::/pigw.schema.json")
+	var doc struct {
+		Schema     string         `json:"$schema"`
+		Properties map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(schema), &doc); err != nil || doc.Schema != "https://json-schema.org/draft/2020-12/schema" || doc.Properties["coap"] == nil {
+		t.Errorf("pigw.schema.json is no JSON Schema 2020-12 of pigw.yaml (%v): %.200s", err, schema)
+	}
+	if schema != string(config.Schema()) {
+		t.Errorf("pigw.schema.json on the card is not pigw config schema's")
 	}
 
 	start, size := at(1)

@@ -45,7 +45,7 @@ func gather(ctx context.Context, o *Options, pigw string) (*inputs, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--config %s does not validate:\n%w", o.Config, err)
 		}
-		in.bootConfig, userModules = data, c.System.Modules
+		in.bootConfig, userModules = bootConfigFile(data), c.System.Modules
 	}
 	for _, dir := range o.Overlays {
 		fi, err := os.Stat(dir)
@@ -79,6 +79,7 @@ func gather(ctx context.Context, o *Options, pigw string) (*inputs, error) {
 	}
 	in.boot.addData("config.txt", 0o644, []byte(configTxt(frags)))
 	in.boot.addData("pigw.yaml", 0o644, in.bootConfig)
+	in.boot.addData(config.SchemaFile, 0o644, config.Schema())
 	return in, nil
 }
 

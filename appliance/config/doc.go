@@ -13,7 +13,18 @@
 //     on other keys;
 //   - layers.go: LoadLayers, the layers the appliance boots from (built-in
 //     default < /etc/pigw.yaml < the boot partition's pigw.yaml), and
-//     Redacted, the configuration shown with its secrets masked.
+//     Redacted, the configuration shown with its secrets masked;
+//   - schema.go and pigw.schema.json: the JSON Schema of pigw.yaml for
+//     editors, generated (go generate) by schema_gen_test.go from the types,
+//     their doc comments, the rules' constants (schema_rules_test.go) and the
+//     defaults pigw fills in. The corpus of testdata/corpus and FuzzParse
+//     check that the schema agrees with Parse and never refuses a file Parse
+//     accepts.
+//
+// The validation stays in Go, not in the schema: it reports every problem with
+// its file, line and column and names the value and the rule, and it checks
+// what a schema cannot (unique names, values that refer to other sections,
+// the ranges of durations, the meaning of addresses).
 //
 // Load reads pigw.yaml and Parse decodes the same from memory. Both fill in a
 // default for every field the file leaves out, then check the result against
