@@ -16,6 +16,8 @@ const usage = `pigw: a CoAP gateway appliance for the Raspberry Pi
 Usage:
   pigw run [--config FILE] [--state-dir DIR] [--log-level LEVEL]   run the appliance
   pigw coap get|put|post|delete|fetch|observe|discover ...          a CoAP client
+  pigw config check|show [FILE...]                                  check config files, or show the effective config
+  pigw config schema                                                print the JSON Schema of pigw.yaml
   pigw flash --device /dev/sdX [--yes] IMAGE                        write an SD-card image to a card
   pigw image build --out FILE [--config F] [--overlay DIR]...       build the SD-card image
   pigw image emulate [--card-size SIZE] [--port N] IMAGE            boot an image on an emulated Pi 3 B
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAppliance(args[1:], stderr)
 	case "coap":
 		return runCoAP(args[1:], os.Stdin, stdout, stderr)
+	case "config":
+		return runConfig(args[1:], stdout, stderr)
 	case "image":
 		return runImage(args[1:], stderr)
 	case "flash":
