@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware wpa-supplicant test test-deps test-vm vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-editor vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -71,6 +71,17 @@ vm-kernel:
 ## image's pigw and wpa_supplicant (make wpa-supplicant).
 test-vm: vm-kernel test-deps wpa-supplicant
 	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
+
+## test-editor: pigw.schema.json in the engine of editors: the YAML language server (npm's
+## yaml-language-server, which VS Code's YAML extension runs) checks the configurations of
+## appliance/config/testdata/corpus as an editor does, through the modeline. Needs node and npm;
+## the server is installed once into YLS_DIR.
+YLS_DIR ?= /var/cache/pigw-yaml-language-server
+YLS_VERSION ?= 1.25.0
+test-editor:
+	@test -f $(YLS_DIR)/node_modules/yaml-language-server/package.json || npm install --prefix $(YLS_DIR) --no-audit --no-fund --silent yaml-language-server@$(YLS_VERSION)
+	PIGW_YAML_LANGUAGE_SERVER=$(YLS_DIR)/node_modules/yaml-language-server/bin/yaml-language-server \
+		$(GO) test -count=1 -run TestSchemaEditor -v ./appliance/config/
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \

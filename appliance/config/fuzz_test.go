@@ -6,13 +6,12 @@ import (
 )
 
 // FuzzParse feeds the decoder arbitrary files, seeded with the corpus and the built-in
-// default. For every input:
-//   - Parse does not panic;
-//   - every error it reports is an *Error that names the file, a line and a column;
-//   - a file it accepts, the schema accepts too, read as an editor reads it (YAML 1.2), and
-//     the Config it gives passes Validate again.
+// default. For every input, Parse must not panic, and every error it reports must be an
+// *Error that names the file, a line and a column. A file it accepts, the schema must accept
+// too, read as an editor reads it (YAML 1.2), and the Config it gives must pass Validate
+// again. Run it with
 //
-//	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10m ./appliance/config/
+//	go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10m -parallel 1 ./appliance/config/
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(defaultYAML))
 	for _, c := range readCorpus(f) {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -313,4 +315,75 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestSchemaEditor checks the corpus in the engine of editors: the YAML language server
+// (npm's yaml-language-server, which VS Code's YAML extension runs) opens each configuration,
+// which names pigw.schema.json beside it with the modeline, as on the SD card. It must report
+// nothing on the configurations pigw accepts and on those beyond the schema, and, on every bad
+// one, a problem on the line of pigw's first error. It needs node and the language server:
+// make test-editor installs the server with npm and runs it.
+func TestSchemaEditor(t *testing.T) {
+	server := os.Getenv("PIGW_YAML_LANGUAGE_SERVER")
+	if server == "" {
+		t.Skip("PIGW_YAML_LANGUAGE_SERVER is not set: make test-editor installs the YAML language server with npm and runs this test")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("PIGW_YAML_LANGUAGE_SERVER is set, but there is no node: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, SchemaFile), Schema(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]corpusCase{}
+	for i, c := range readCorpus(t) {
+		name := fmt.Sprintf("case%03d.yaml", i)
+		cases[name] = c
+		if err := os.WriteFile(filepath.Join(dir, name), append([]byte(Modeline+"\n"), c.data...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script, err := filepath.Abs("testdata/editor.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, script, server, dir).Output()
+	if err != nil {
+		t.Fatalf("testdata/editor.js: %v\n%s", err, out)
+	}
+	seen := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r struct {
+			File        string
+			Diagnostics []string
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("editor.js: %v: %s", err, l)
+		}
+		c, ok := cases[r.File]
+		if !ok {
+			continue
+		}
+		seen++
+		switch {
+		case len(c.errors) == 0 || c.beyond != "":
+			if len(r.Diagnostics) > 0 {
+				t.Errorf("%s: the editor reports %q", c.name, r.Diagnostics)
+			}
+		case len(r.Diagnostics) == 0:
+			t.Errorf("%s: the editor reports nothing; pigw: %s", c.name, c.errors[0])
+		default:
+			// pigw's line, one more for the modeline.
+			line := regexp.MustCompile(`^pigw\.yaml:(\d+):`).FindStringSubmatch(c.errors[0])
+			n, _ := strconv.Atoi(line[1])
+			if !slices.ContainsFunc(r.Diagnostics, func(d string) bool { return strings.HasPrefix(d, strconv.Itoa(n+1)+":") }) {
+				t.Errorf("%s: the editor reports %q, none on pigw's line (%s)", c.name, r.Diagnostics, c.errors[0])
+			}
+		}
+	}
+	if seen != len(cases) {
+		t.Errorf("the editor checked %d of %d configurations", seen, len(cases))
+	}
+	t.Logf("the YAML language server agrees with pigw on %d configurations", seen)
 }
