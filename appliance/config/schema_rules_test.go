@@ -38,6 +38,9 @@ const (
 	yaml11Int = `^([-+]?(0x[0-9a-fA-F_]*|0o[0-7_]*|0b[01_]*|[0-9_]*)_[0-9a-fA-F_]*|[-+]?0b[01_]+|[-+](0x[0-9a-fA-F_]+|0o[0-7_]+))$`
 	// listenPattern is IP:port, IPv6 in brackets (with a zone or not).
 	listenPattern = `^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\]|[0-9.]+):[0-9]+$`
+	listenRule    = "host:port, the host an IPv4 or IPv6 address (IPv6 in brackets, such as [::1]:5683): names are not looked up"
+	nameRule      = "1..32 bytes of a-z, 0-9, '_' and '-'"
+	ifNameRule    = "a link's name (1..15 bytes) or a pattern (* any text, ? one character, [0-9] or [^0-9] a class), no '/', ':' or whitespace"
 )
 
 // segment is a path segment of a resource's uri: not empty, "." or "..".
@@ -54,7 +57,7 @@ var keyRules = map[string]keyRule{
 	"Config.sensors":  {s: listOf(ref("Sensor"), 0, 0)},
 	"Config.gpio":     {s: listOf(ref("GPIO"), 0, 0)},
 
-	"CoAP.listen":               {s: listOf(str(listenPattern), 1, 0, unique)},
+	"CoAP.listen":               {s: listOf(str(listenPattern, listenRule), 1, 0, unique)},
 	"CoAP.dtls":                 {s: ref("DTLS")},
 	"CoAP.service_discovery":    {s: boolean},
 	"CoAP.discovery_leisure":    {s: ref("Duration")},
@@ -65,8 +68,8 @@ var keyRules = map[string]keyRule{
 	"CoAP.resources":            {s: listOf(ref("Resource"), 0, 0)},
 
 	"DTLS.listen": {s: listOf(func() *schema {
-		s := str(listenPattern)()
-		s.Not = &schema{Pattern: `:0*` + strconv.Itoa(coapPort) + `$`}
+		s := str(listenPattern, listenRule)()
+		s.AllOf = []*schema{says(&schema{Pattern: `:0*` + otherThan(coapPort) + `$`}, "port 5683 is plain CoAP; DTLS uses 5684 (coaps)")}
 		return s
 	}, 1, 0, unique)},
 	"DTLS.psk":    {s: secret(maxKeyLen)},
@@ -89,7 +92,8 @@ var keyRules = map[string]keyRule{
 	"Limits.block_transfers": {s: limit("block_transfers")},
 
 	"Resource.uri": {s: func() *schema {
-		s := textPattern(`^/?` + segment + `(/` + segment + `)*$`)()
+		s := textPattern(`^/?`+segment+`(/`+segment+`)*$`,
+			`a path such as sensors/temp: no empty, "." or ".." segments, no query or fragment, no control characters`)()
 		s.Not = &schema{Type: "string", Pattern: `^/?\.well-known(/|$)`}
 		return s
 	}, required: true},
@@ -100,84 +104,92 @@ var keyRules = map[string]keyRule{
 	"Resource.attributes": {s: attributes},
 	"Resource.methods":    {s: listOf(keyword(false, "GET", "PUT", "POST", "DELETE"), 0, 0, unique)},
 
-	"Session.name":     {s: textPattern(namePattern(1)), required: true},
-	"Session.peer":     {s: str(`^[cC][oO][aA][pP][sS]?://[^/?#@]+$`), required: true},
+	"Session.name": {s: textPattern(namePattern(1), nameRule), required: true},
+	"Session.peer": {s: str(`^[cC][oO][aA][pP][sS]?://[^/?#@]+$`,
+		"coap://host[:port] or coaps://host[:port], with no path, query or fragment"), required: true},
 	"Session.identity": {s: textLen(0, maxIdentityLen)},
 	"Session.psk":      {s: secret(maxKeyLen)},
 	"Session.requests": {s: listOf(ref("SessionRequest"), 1, 0), required: true},
 
-	"SessionRequest.name":            {s: textPattern(namePattern(0)), noDefault: true},
-	"SessionRequest.method":          {s: keyword(true, requestMethods...)},
-	"SessionRequest.path":            {s: textPattern(`^[^#` + ctl + `]*$`)},
-	"SessionRequest.content_format":  {s: ref("MediaType")},
-	"SessionRequest.accept":          {s: ref("MediaType")},
-	"SessionRequest.payload":         {s: text},
-	"SessionRequest.sensors":         {s: listOf(text, 1, 0)},
-	"SessionRequest.token":           {s: textPattern(hexOrText(maxTokenLen, true))},
+	"SessionRequest.name":           {s: textPattern(namePattern(0), nameRule), noDefault: true},
+	"SessionRequest.method":         {s: keyword(true, requestMethods...)},
+	"SessionRequest.path":           {s: textPattern(`^[^#`+ctl+`]*$`, "a path and query with no '#' and no control characters")},
+	"SessionRequest.content_format": {s: ref("MediaType")},
+	"SessionRequest.accept":         {s: ref("MediaType")},
+	"SessionRequest.payload":        {s: text},
+	"SessionRequest.sensors":        {s: listOf(text, 1, 0)},
+	"SessionRequest.token": {s: textPattern(hexOrText(maxTokenLen, true),
+		"text of at most 8 bytes, or 0x and an even number of hex digits, at most 8 bytes")},
 	"SessionRequest.include_options": {s: boolean},
 	"SessionRequest.confirmable":     {s: boolean},
 	"SessionRequest.every":           {s: ref("Duration")},
 	"SessionRequest.timeout":         {s: ref("Duration")},
 
-	"System.hostname": {s: textPattern(fmt.Sprintf(`^([A-Za-z0-9]([A-Za-z0-9-]{0,%d}[A-Za-z0-9])?)?$`, maxHostname-2))},
-	"System.modules": {s: listOf(textPattern(fmt.Sprintf(`^[A-Za-z0-9_-]{1,%d}( [A-Za-z0-9_]+=[!\x23-\x5b\x5d-~]+)*$`,
-		maxModuleName)), 0, 0, unique)},
+	"System.hostname": {s: textPattern(fmt.Sprintf(`^([A-Za-z0-9]([A-Za-z0-9-]{0,%d}[A-Za-z0-9])?)?$`, maxHostname-2),
+		"1..63 letters, digits and '-', not starting or ending with '-'")},
+	"System.modules": {s: listOf(textPattern(fmt.Sprintf(`^[A-Za-z0-9_-]{1,%d}( [A-Za-z0-9_]+=[!\x23-\x5b\x5d-~]+)*$`, maxModuleName),
+		"a module's name (letters, digits, '_' and '-'), then parameters name=value, each after one space"), 0, 0, unique)},
 	"System.watchdog": {s: boolean},
 
 	"Network.interfaces": {s: listOf(ref("Interface"), 0, 0)},
-	"Network.dns":        {s: listOf(str(`^[0-9A-Fa-f:.]+(%.+)?$`), 0, maxResolvers, unique)},
+	"Network.dns":        {s: listOf(str(`^[0-9A-Fa-f:.]+(%.+)?$`, "an IPv4 or IPv6 address (names are not looked up)"), 0, maxResolvers, unique)},
 
 	"Interface.name": {s: func() *schema {
 		s := text()
-		name := textPattern(fmt.Sprintf(`^[^/:*?\[%s]{1,%d}$`, blankClass, maxIfName))()
+		name := textPattern(fmt.Sprintf(`^[^/:*?\[%s]{1,%d}$`, blankClass, maxIfName), ifNameRule)()
 		name.Not = &schema{Enum: []any{".", ".."}}
-		pattern := textPattern(fmt.Sprintf(`^[^/:%[1]s]*[*?\[][^/:%[1]s]*$`, blankClass))()
+		pattern := textPattern(fmt.Sprintf(`^[^/:%[1]s]*[*?\[][^/:%[1]s]*$`, blankClass), ifNameRule)()
 		pattern.MaxLength = ptrTo(uint64(maxIfPattern))
 		pattern.Not = &schema{Type: "string", Pattern: `\[!`}
 		s.AnyOf = []*schema{name, pattern}
 		return s
 	}, required: true},
-	"Interface.up":        {s: boolean},
-	"Interface.addresses": {s: listOf(str(`^[0-9A-Fa-f:.]+/[0-9]+$`), 0, 0, unique)},
-	"Interface.dhcp":      {s: boolean},
-	"Interface.gateway":   {s: str(`^[0-9.]*$`)},
-	"Interface.gateway6":  {s: str(`^[0-9A-Fa-f:.]*$`)},
-	"Interface.routes":    {s: listOf(ref("Route"), 0, 0)},
+	"Interface.up": {s: boolean},
+	"Interface.addresses": {s: listOf(str(`^[0-9A-Fa-f:.]+/[0-9]+$`,
+		"an address with its prefix length and no zone, such as 192.168.1.10/24 or fd00::10/64"), 0, 0, unique)},
+	"Interface.dhcp":     {s: boolean},
+	"Interface.gateway":  {s: str(`^[0-9.]*$`, "an IPv4 address, such as 192.168.1.1")},
+	"Interface.gateway6": {s: str(`^[0-9A-Fa-f:.]*$`, "an IPv6 address without a zone, such as fe80::1")},
+	"Interface.routes":   {s: listOf(ref("Route"), 0, 0)},
 	"Interface.mtu": {s: func() *schema {
 		return &schema{AnyOf: []*schema{{Const: 0}, intIn(minMTU, maxMTU)()}}
 	}},
 	"Interface.metric": {s: intIn(0, maxMetric)},
 
-	"Route.to":     {s: str(`^[0-9A-Fa-f:.]+/[0-9]+$`), required: true},
-	"Route.via":    {s: str(`^[0-9A-Fa-f:.]*$`)},
+	"Route.to":     {s: str(`^[0-9A-Fa-f:.]+/[0-9]+$`, "a prefix, such as 10.0.0.0/8 or fd00:1::/64"), required: true},
+	"Route.via":    {s: str(`^[0-9A-Fa-f:.]*$`, "an IPv4 or IPv6 address without a zone")},
 	"Route.metric": {s: intIn(0, maxMetric)},
 
 	"Wifi.interface": {s: func() *schema {
-		s := textPattern(fmt.Sprintf(`^[^/:*?\[%s]{0,%d}$`, blankClass, maxIfName))()
+		s := textPattern(fmt.Sprintf(`^[^/:*?\[%s]{0,%d}$`, blankClass, maxIfName),
+			"the WiFi link's own name, not a pattern: 1..15 bytes, no '/', ':' or whitespace")()
 		s.Not = &schema{Enum: []any{".", ".."}}
 		return s
 	}},
-	"Wifi.country":  {s: textPattern(`^([A-Za-z]{2}|` + worldCountry + `)?$`)},
+	"Wifi.country": {s: textPattern(`^([A-Za-z]{2}|`+worldCountry+`)?$`,
+		"two letters of ISO 3166-1 alpha-2, such as DE or US; or 00 for the world")},
 	"Wifi.backend":  {s: keyword(true, WifiBackendAuto, WifiBackendWPASupplicant, WifiBackendNL80211)},
 	"Wifi.networks": {s: listOf(ref("WifiNetwork"), 0, 0)},
 
 	"WifiNetwork.ssid": {s: textLen(1, maxSSID), required: true},
 	"WifiNetwork.psk": {s: textPattern(fmt.Sprintf(`^([ -~]{%d,%d}|[0-9a-fA-F]{%d})$`,
-		minPassphrase, maxPassphrase, rawKeyDigits))},
+		minPassphrase, maxPassphrase, rawKeyDigits), passphraseRule)},
 	"WifiNetwork.security": {s: keyword(true, WifiWPA2, WifiWPA3, WifiWPA2WPA3, WifiOpen), noDefault: true},
 	"WifiNetwork.hidden":   {s: boolean},
 	"WifiNetwork.priority": {s: intIn(-maxWifiPriority, maxWifiPriority)},
 
-	"Time.ntp": {s: listOf(textPattern(`^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\](:[-+]?[0-9]+)?|[0-9A-Fa-f:.]+(%.+)?|[A-Za-z0-9.-]+(:[-+]?[0-9]+)?)$`),
-		0, maxNTPServers)},
+	"Time.ntp": {s: listOf(textPattern(`^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\](:[-+]?[0-9]+)?|[0-9A-Fa-f:.]+(%.+)?|[A-Za-z0-9.-]+(:[-+]?[0-9]+)?)$`,
+		"a host name or an IP address, with an optional :port (IPv6 in brackets)"), 0, maxNTPServers)},
 	"Time.interval": {s: ref("Duration")},
 
-	"Sensor.name":     {s: textPattern(namePattern(1)), required: true},
-	"Sensor.kind":     {s: keyword(false, sensors.Kinds()...), required: true},
-	"Sensor.bus":      {s: intIn(0, maxI2CBus), noDefault: true},
-	"Sensor.address":  {s: i2cAddress, noDefault: true},
-	"Sensor.path":     {s: str(`^(/[^` + ctl + `]*)?$`), noDefault: true},
-	"Sensor.id":       {s: str(`^([0-9a-f]{2}-[0-9a-f]{12})?$`), noDefault: true},
+	"Sensor.name":    {s: textPattern(namePattern(1), nameRule), required: true},
+	"Sensor.kind":    {s: keyword(false, sensors.Kinds()...), required: true},
+	"Sensor.bus":     {s: intIn(0, maxI2CBus), noDefault: true},
+	"Sensor.address": {s: i2cAddress, noDefault: true},
+	"Sensor.path": {s: str(`^(/[^`+ctl+`]*)?$`, "an absolute path, such as /sys/bus/w1/devices/28-0316a2794dff"),
+		noDefault: true},
+	"Sensor.id": {s: str(`^([0-9a-f]{2}-[0-9a-f]{12})?$`,
+		"a 1-Wire device id: the family code, '-' and 12 hex digits, in lower case, such as 28-0316a2794dff"), noDefault: true},
 	"Sensor.interval": {s: ref("Duration")},
 	"Sensor.threshold": {s: func() *schema {
 		return &schema{AnyOf: []*schema{
@@ -187,9 +199,9 @@ var keyRules = map[string]keyRule{
 	}},
 	"Sensor.options": {s: options},
 
-	"GPIO.name": {s: textPattern(namePattern(1)), required: true},
-	"GPIO.pin": {s: str(fmt.Sprintf(`^(%s|%s)0*([0-9]|1[0-9]|2[0-%d])$`, ci(gpioPrefix), ci(bcmPrefix), maxHeaderGPIO-20)),
-		required: true},
+	"GPIO.name": {s: textPattern(namePattern(1), nameRule), required: true},
+	"GPIO.pin": {s: str(fmt.Sprintf(`^(%s|%s)0*([0-9]|1[0-9]|2[0-%d])$`, ci(gpioPrefix), ci(bcmPrefix), maxHeaderGPIO-20),
+		"a pin of the Pi's header by its BCM number: GPIO0..GPIO27, or BCM0..BCM27"), required: true},
 	"GPIO.direction": {s: keyword(false, GPIOIn, GPIOOut), required: true},
 	"GPIO.pull":      {s: keyword(true, PullUp, PullDown, PullNone), noDefault: true},
 	"GPIO.edge":      {s: keyword(true, EdgeBoth, EdgeRising, EdgeFalling, EdgeNone), noDefault: true},
@@ -199,79 +211,98 @@ var keyRules = map[string]keyRule{
 	"GPIO.invert":    {s: boolean},
 }
 
-// entryRules are the rules between the keys of one entry, by Go type.
+// entryRules are the rules between the keys of one entry, by Go type. Each says what is wrong
+// in pigw's words (errorMessage, which the YAML language server shows instead of its own).
 var entryRules = map[string]func() []*schema{
 	// A dtls section lets clients in with psk, keys or both.
 	"DTLS": func() []*schema {
-		return []*schema{{AnyOf: []*schema{
-			required(props("psk", &schema{Not: &schema{Type: "null"}}), "psk"),
+		return []*schema{says(&schema{AnyOf: []*schema{
+			required(props("psk", given()), "psk"),
 			required(props("keys", &schema{Type: "object", MinProperties: ptrTo(uint64(1))}), "keys"),
-		}}}
+		}}, "no key to let clients in with (give psk, keys or both)")}
 	},
 	// A coap:// peer takes no identity or psk; a coaps:// peer needs both.
 	"Session": func() []*schema {
+		coaps := "a coaps:// peer needs an identity and a psk"
 		return []*schema{
-			when("peer", `^`+ci("coap")+`://`, props("identity", empty(), "psk", &schema{Type: "null"})),
-			when("peer", `^`+ci("coaps")+`://`, required(props("identity", &schema{Not: empty()}, "psk", &schema{Not: &schema{Type: "null"}}), "identity", "psk")),
+			when("peer", `^`+ci("coap")+`://`, props(
+				"identity", says(empty(), "only for a coaps:// peer (this one is coap://)"),
+				"psk", says(null(), "only for a coaps:// peer (this one is coap://)"))),
+			when("peer", `^`+ci("coaps")+`://`, required(props(
+				"identity", says(nonEmpty(), coaps),
+				"psk", says(given(), coaps)), "identity", "psk")),
 		}
 	},
 	// A request that sends sensor readings is a POST or PUT without payload, as SenML.
 	"SessionRequest": func() []*schema {
 		senml := []string{"application/senml+json", "application/senml+cbor"}
 		return []*schema{{
-			If: required(props("sensors", &schema{Not: &schema{Type: "null"}}), "sensors"),
+			If: required(props("sensors", &schema{Type: "array"}), "sensors"),
 			Then: required(props(
-				"method", &schema{Type: "string", Pattern: `^(` + ci("POST") + `|` + ci("PUT") + `)$`},
-				"payload", empty(),
-				"content_format", &schema{AnyOf: []*schema{
-					{Type: "null"},
+				"method", says(&schema{Type: "string", Pattern: `^(` + ci("POST") + `|` + ci("PUT") + `)$`},
+					"sensor readings are sent with POST or PUT"),
+				"payload", says(empty(), "give either payload or sensors, not both"),
+				"content_format", says(&schema{AnyOf: []*schema{
+					null(),
 					{Enum: []any{int(coap.AppSenMLJSON), int(coap.AppSenMLCBOR)}},
 					{Type: "string", Pattern: `^(` + fuzzyName(senml[0]) + `|` + fuzzyName(senml[1]) + `|` +
 						fuzzyNumber(int(coap.AppSenMLJSON)) + `|` + fuzzyNumber(int(coap.AppSenMLCBOR)) + `)$`},
 					{Ref: "#/$defs/yaml11Integer"},
-				}},
+				}}, "sensor readings are sent as SenML JSON (110) or SenML CBOR (112)"),
 			), "method"),
 		}}
 	},
 	// A pattern of names takes no addresses, gateways or routes; DHCP needs the link up and
 	// gives the gateway.
 	"Interface": func() []*schema {
-		noList := &schema{AnyOf: []*schema{{Type: "null"}, {Type: "array", MaxItems: ptrTo(uint64(0))}}}
+		one := "not allowed with a pattern, which may match several links: an address, gateway or route belongs to one link (give that link an entry with its own name)"
+		noList := func() *schema {
+			return says(&schema{AnyOf: []*schema{null(), {Type: "array", MaxItems: ptrTo(uint64(0))}}}, one)
+		}
 		return []*schema{
-			when("name", `[*?\[]`, props("addresses", noList, "gateway", empty(), "gateway6", empty(), "routes", noList)),
+			when("name", `[*?\[]`, props("addresses", noList(), "gateway", says(empty(), one),
+				"gateway6", says(empty(), one), "routes", noList())),
 			{
-				If:   required(props("dhcp", &schema{Const: true}), "dhcp"),
-				Then: props("up", &schema{Not: &schema{Const: false}}, "gateway", empty()),
+				If: required(props("dhcp", &schema{Const: true}), "dhcp"),
+				Then: props(
+					"up", says(&schema{Enum: []any{nil, true}}, "DHCP needs the interface up: remove dhcp or up"),
+					"gateway", says(empty(), "a DHCP interface gets its gateway from the server; remove gateway or dhcp")),
 			},
 		}
 	},
 	// WPA3 needs a backend other than nl80211.
 	"Wifi": func() []*schema {
-		wpa3 := &schema{Not: &schema{Type: "string", Pattern: `^(` + ci(WifiWPA3) + `|` + ci(WifiWPA2WPA3) + `)$`}}
+		noWPA3 := patternSays(&schema{Type: "string", Pattern: `^(` + ci(WifiWPA2) + `|` + ci(WifiOpen) + `)?$`},
+			"WPA3 needs the wpa_supplicant backend, but backend is nl80211")
 		return []*schema{when("backend", `^`+ci(WifiBackendNL80211)+`$`,
-			props("networks", &schema{Items: props("security", wpa3)}))}
+			props("networks", &schema{Items: props("security", noWPA3)}))}
 	},
 	// An open network takes no psk; the others need one, and WPA3 a passphrase.
 	"WifiNetwork": func() []*schema {
 		wpa3 := `^(` + ci(WifiWPA3) + `|` + ci(WifiWPA2WPA3) + `)$`
 		return []*schema{
-			when("security", `^`+ci(WifiOpen)+`$`, props("psk", &schema{Type: "null"})),
+			when("security", `^`+ci(WifiOpen)+`$`, props("psk", says(null(), "not allowed with security open"))),
 			when("security", `^(`+ci(WifiWPA2)+`|`+ci(WifiWPA3)+`|`+ci(WifiWPA2WPA3)+`)$`,
-				required(props("psk", &schema{Not: &schema{Type: "null"}}), "psk")),
-			when("security", wpa3, props("psk", &schema{Not: &schema{Type: "string",
-				Pattern: fmt.Sprintf(`^[0-9a-fA-F]{%d}$`, rawKeyDigits)}})),
+				says(required(props("psk", says(given(), "this security needs a psk: "+passphraseRule)), "psk"),
+					"this security needs a psk: "+passphraseRule)),
+			when("security", wpa3, props("psk", patternSays(&schema{Pattern: fmt.Sprintf(`^[ -~]{%d,%d}$`, minPassphrase, maxPassphrase)},
+				"a raw key (64 hex digits) only WPA2 can use; WPA3 needs the passphrase"))),
 		}
 	},
 	// bus and address are for I2C kinds, path for 1-Wire and sysfs ones, id for 1-Wire ones,
 	// which need id or path, not both.
 	"Sensor": func() []*schema {
-		var i2c, oneWire, noPath, noID []string
+		var i2c, oneWire, notI2C, noPath, noID []string
 		for _, k := range sensors.Kinds() {
 			d, _ := sensors.Lookup(k)
-			if d.Bus == busI2C {
+			switch d.Bus {
+			case busI2C:
 				i2c = append(i2c, k)
-			} else if d.Bus == busOneWire {
+			case busOneWire:
 				oneWire = append(oneWire, k)
+			}
+			if d.Bus != busI2C {
+				notI2C = append(notI2C, k)
 			}
 			if !slices.Contains(busFields[d.Bus], "path") {
 				noPath = append(noPath, k)
@@ -280,35 +311,34 @@ var entryRules = map[string]func() []*schema{
 				noID = append(noID, k)
 			}
 		}
-		var notI2C []string
-		for _, k := range sensors.Kinds() {
-			if !slices.Contains(i2c, k) {
-				notI2C = append(notI2C, k)
-			}
-		}
-		given := &schema{Type: "string", MinLength: ptrTo(uint64(1))}
+		text := &schema{Type: "string", MinLength: ptrTo(uint64(1))}
 		return []*schema{
-			when("kind", kindsPattern(notI2C), props("bus", &schema{Type: "null"}, "address", &schema{Type: "null"})),
-			when("kind", kindsPattern(noPath), props("path", empty())),
-			when("kind", kindsPattern(noID), props("id", empty())),
+			when("kind", kindsPattern(notI2C), props(
+				"bus", says(null(), "for I2C kinds only ("+strings.Join(i2c, ", ")+")"),
+				"address", says(null(), "for I2C kinds only ("+strings.Join(i2c, ", ")+")"))),
+			when("kind", kindsPattern(noPath), props("path", says(empty(), "for 1-Wire and sysfs kinds only"))),
+			when("kind", kindsPattern(noID), props("id", says(empty(), "for 1-Wire kinds only ("+strings.Join(oneWire, ", ")+")"))),
 			when("kind", kindsPattern(oneWire), &schema{
-				AnyOf: []*schema{
-					required(props("id", given), "id"),
-					required(props("path", given), "path"),
+				AllOf: []*schema{
+					says(&schema{AnyOf: []*schema{
+						required(props("id", text), "id"),
+						required(props("path", text), "path"),
+					}}, "a 1-Wire sensor needs the device's id, such as "+exampleOneWireID+", or its path"),
+					says(&schema{AnyOf: []*schema{props("id", empty()), props("path", empty())}}, "give id or path, not both"),
 				},
-				Not: required(props("id", given, "path", given), "id", "path"),
 			}),
 		}
 	},
 	// pull, edge and debounce are for inputs; initial and restart for outputs.
 	"GPIO": func() []*schema {
-		zero := &schema{AnyOf: []*schema{
-			{Type: "null"}, {Const: 0},
+		in, out := "for inputs only (direction: in)", "for outputs only (direction: out)"
+		zero := says(&schema{AnyOf: []*schema{
+			null(), {Const: 0},
 			{Type: "string", Pattern: `^[-+]?(0|(` + zeroNum + durUnit + `)+)$`},
-		}}
+		}}, in)
 		return []*schema{
-			when("direction", `^`+ci(GPIOIn)+`$`, props("initial", &schema{Type: "null"}, "restart", empty())),
-			when("direction", `^`+ci(GPIOOut)+`$`, props("pull", empty(), "edge", empty(), "debounce", zero)),
+			when("direction", `^`+ci(GPIOIn)+`$`, props("initial", says(null(), out), "restart", says(empty(), out))),
+			when("direction", `^`+ci(GPIOOut)+`$`, props("pull", says(empty(), in), "edge", says(empty(), in), "debounce", zero)),
 		}
 	},
 }
@@ -334,7 +364,8 @@ func sharedDefs() map[string]*schema {
 		"Duration": {
 			Description: "A duration: a number with a unit, such as 200ms, 5s, 1m or 1h (units ns, us, ms, s, m, h), or 0.",
 			AnyOf: []*schema{
-				{Type: "string", Pattern: `^(\+?(0|(` + durationNum + durUnit + `)+)|-(0|(` + zeroNum + durUnit + `)+))$`},
+				patternSays(&schema{Type: "string", Pattern: `^(\+?(0|(` + durationNum + durUnit + `)+)|-(0|(` + zeroNum + durUnit + `)+))$`},
+					"a duration of 0 or more: a number with a unit, such as 200ms, 5s or 1h (units ns, us, ms, s, m, h)"),
 				{Const: 0},
 			},
 		},
@@ -362,8 +393,9 @@ func text() *schema {
 	return &schema{Extras: map[string]any{"type": []string{"string", "number", "boolean"}}}
 }
 
-func textPattern(p string) func() *schema {
-	return func() *schema { s := text(); s.Pattern = p; return s }
+// textPattern is text that, if a string, matches p, which msg says in words.
+func textPattern(p, msg string) func() *schema {
+	return func() *schema { s := text(); s.Pattern = p; return patternSays(s, msg) }
 }
 
 func textLen(min, max int) func() *schema {
@@ -377,9 +409,10 @@ func textLen(min, max int) func() *schema {
 	}
 }
 
-// str is a key whose valid values are text no YAML number or boolean spells.
-func str(p string) func() *schema {
-	return func() *schema { return &schema{Type: "string", Pattern: p} }
+// str is a key whose valid values are text no YAML number or boolean spells, matching p,
+// which msg says in words.
+func str(p, msg string) func() *schema {
+	return func() *schema { return patternSays(&schema{Type: "string", Pattern: p}, msg) }
 }
 
 func ref(def string) func() *schema {
@@ -389,7 +422,8 @@ func ref(def string) func() *schema {
 func intIn(min, max int) func() *schema {
 	return func() *schema {
 		return &schema{AnyOf: []*schema{
-			{Type: "integer", Minimum: json.Number(strconv.Itoa(min)), Maximum: json.Number(strconv.Itoa(max))},
+			says(&schema{Type: "integer", Minimum: json.Number(strconv.Itoa(min)), Maximum: json.Number(strconv.Itoa(max))},
+				fmt.Sprintf("an integer, %d..%d", min, max)),
 			{Ref: "#/$defs/yaml11Integer"},
 		}}
 	}
@@ -433,7 +467,8 @@ func keyword(empty bool, values ...string) func() *schema {
 		if empty {
 			p = `^(` + strings.Join(alts, "|") + `)?$`
 		}
-		return &schema{Type: "string", AnyOf: []*schema{{Enum: enum}, {Pattern: p}}}
+		msg := "one of " + strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1] + ", in any case"
+		return says(&schema{Type: "string", AnyOf: []*schema{{Enum: enum}, patternSays(&schema{Pattern: p}, msg)}}, msg)
 	}
 }
 
@@ -447,7 +482,9 @@ func hexOrText(max int, empty bool) string {
 	return `^(` + p + `)$`
 }
 
-func secret(max int) func() *schema { return textPattern(hexOrText(max, false)) }
+func secret(max int) func() *schema {
+	return textPattern(hexOrText(max, false), fmt.Sprintf("a key of 1..%d bytes: text, or 0x and an even number of hex digits", max))
+}
 
 func identityKeys() *schema {
 	return &schema{
@@ -460,24 +497,26 @@ func identityKeys() *schema {
 func attributes() *schema {
 	return &schema{
 		Type: "object",
-		PropertyNames: &schema{Pattern: `^[A-Za-z0-9._-]+$`,
-			Not: &schema{Pattern: `^` + ci("href") + `$`}},
-		AdditionalProperties: &schema{Extras: map[string]any{"type": []string{"string", "number", "boolean", "null"}},
-			Pattern: `^[^"\r\n]*$`},
+		PropertyNames: patternSays(&schema{Pattern: `^[A-Za-z0-9._-]+$`,
+			Not: &schema{Pattern: `^` + ci("href") + `$`}}, "an attribute name of letters, digits, '-', '_' and '.', not href"),
+		AdditionalProperties: patternSays(&schema{Extras: map[string]any{"type": []string{"string", "number", "boolean", "null"}},
+			Pattern: `^[^"\r\n]*$`}, "an attribute value has no double quote or line break"),
 	}
 }
 
 func options() *schema {
 	return &schema{
-		Type:                 "object",
-		PropertyNames:        &schema{Pattern: `^[a-z0-9_]+$`, Not: &schema{Enum: []any{"addr", "id"}}},
+		Type: "object",
+		PropertyNames: patternSays(&schema{Pattern: `^[a-z0-9_]+$`, Not: &schema{Enum: []any{"addr", "id"}}},
+			"an option name of a-z, 0-9 and '_', not addr or id (give address and id)"),
 		AdditionalProperties: &schema{Extras: map[string]any{"type": []string{"string", "number", "boolean", "null"}}},
 	}
 }
 
 func i2cAddress() *schema {
+	const rule = "an I2C address, 0x03..0x77, in hex (0x76) or decimal"
 	return &schema{AnyOf: []*schema{
-		{Type: "integer", Minimum: json.Number(strconv.Itoa(minI2CAddr)), Maximum: json.Number(strconv.Itoa(maxI2CAddr))},
+		says(&schema{Type: "integer", Minimum: json.Number(strconv.Itoa(minI2CAddr)), Maximum: json.Number(strconv.Itoa(maxI2CAddr))}, rule),
 		{Ref: "#/$defs/yaml11Integer"},
 		// 0x03..0x77 or 3..119, as text.
 		{Type: "string", Pattern: `^(0[xX]0*([3-9a-fA-F]|[1-6][0-9a-fA-F]|7[0-7])|0*([3-9]|[1-9][0-9]|1[01][0-9]))$`},
@@ -490,12 +529,62 @@ func namePattern(min int) string { return fmt.Sprintf(`^[a-z0-9_-]{%d,%d}$`, min
 // empty is a key left out: null or "".
 func empty() *schema { return &schema{Enum: []any{nil, ""}} }
 
+func null() *schema { return &schema{Type: "null"} }
+
+// given is a key given a value: not null.
+func given() *schema { return text() }
+
+// nonEmpty is text that is not "".
+func nonEmpty() *schema { s := text(); s.MinLength = ptrTo(uint64(1)); return s }
+
+// says gives s, and the choices of its anyOf, a message of pigw's for the YAML language
+// server to show when s fails instead of its own (errorMessage, a keyword of its own that
+// validators ignore).
+func says(s *schema, msg string) *schema {
+	if s.Extras == nil {
+		s.Extras = map[string]any{}
+	}
+	s.Extras["errorMessage"] = msg
+	for _, c := range s.AnyOf {
+		if c.Ref == "" && c.Type != "null" {
+			says(c, msg)
+		}
+	}
+	return s
+}
+
 // when applies then to an entry whose key is text matching pattern.
 func when(key, pattern string, then *schema) *schema {
 	return &schema{
 		If:   required(props(key, &schema{Type: "string", Pattern: pattern}), key),
 		Then: then,
 	}
+}
+
+// patternSays gives s's pattern a message for the YAML language server to show instead of
+// the pattern itself (patternErrorMessage, a keyword of its own that validators ignore).
+func patternSays(s *schema, msg string) *schema {
+	if s.Extras == nil {
+		s.Extras = map[string]any{}
+	}
+	s.Extras["patternErrorMessage"] = msg
+	return s
+}
+
+// otherThan is a pattern of the decimal numbers other than n, without leading zeros.
+func otherThan(n int) string {
+	d := strconv.Itoa(n)
+	alts := []string{"0", fmt.Sprintf("[1-9][0-9]{0,%d}", len(d)-2), fmt.Sprintf("[1-9][0-9]{%d,}", len(d))}
+	for i := range d {
+		var not []string
+		for c := '0'; c <= '9'; c++ {
+			if byte(c) != d[i] && (i > 0 || c != '0') {
+				not = append(not, string(c))
+			}
+		}
+		alts = append(alts, d[:i]+"["+strings.Join(not, "")+"]"+fmt.Sprintf("[0-9]{%d}", len(d)-i-1))
+	}
+	return "(" + strings.Join(alts, "|") + ")"
 }
 
 // required sets the keys s requires.

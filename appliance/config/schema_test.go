@@ -352,6 +352,18 @@ func TestSchemaEditor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("testdata/editor.js: %v\n%s", err, out)
 	}
+	// The schema's errorMessage and patternErrorMessage put pigw's rules in the editor where
+	// its own words would be a regular expression or "does not match".
+	inPigwWords := map[string]string{
+		"coap.yaml: bad listen host name":  "names are not looked up",
+		"coap.yaml: bad duration word":     "a duration of 0 or more",
+		"coap.yaml: bad dtls no key":       "no key to let clients in with",
+		"coap.yaml: bad dtls port 5683":    "DTLS uses 5684",
+		"network.yaml: bad dhcp down":      "DHCP needs the interface up",
+		"sessions.yaml: bad coap with psk": "only for a coaps:// peer",
+		"wifi.yaml: bad open with psk":     "not allowed with security open",
+		"wifi.yaml: bad wpa2 without psk":  "this security needs a psk",
+	}
 	seen := 0
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		var r struct {
@@ -366,6 +378,12 @@ func TestSchemaEditor(t *testing.T) {
 			continue
 		}
 		seen++
+		if want, ok := inPigwWords[c.name]; ok {
+			delete(inPigwWords, c.name)
+			if !slices.ContainsFunc(r.Diagnostics, func(d string) bool { return strings.Contains(d, want) }) {
+				t.Errorf("%s: the editor reports %q, not pigw's rule %q", c.name, r.Diagnostics, want)
+			}
+		}
 		switch {
 		case len(c.errors) == 0 || c.beyond != "":
 			if len(r.Diagnostics) > 0 {
@@ -381,6 +399,9 @@ func TestSchemaEditor(t *testing.T) {
 				t.Errorf("%s: the editor reports %q, none on pigw's line (%s)", c.name, r.Diagnostics, c.errors[0])
 			}
 		}
+	}
+	for name := range inPigwWords {
+		t.Errorf("no corpus case %q", name)
 	}
 	if seen != len(cases) {
 		t.Errorf("the editor checked %d of %d configurations", seen, len(cases))
