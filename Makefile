@@ -91,18 +91,8 @@ bench: test-deps vm-kernel firmware
 ## failing input lands in the package's testdata/fuzz, where make test runs it from then on.
 FUZZTIME  ?= 60s
 FUZZFLAGS ?=
-FUZZ_TARGETS = \
-	appliance/coap:FuzzPacket \
-	appliance/state:FuzzDecodeRecord \
-	appliance/state:FuzzKeyFromName \
-	sensors/senml:FuzzDecodeJSON \
-	sensors/senml:FuzzDecodeCBOR \
-	sensors/senml:FuzzPack \
-	wifi/wpa:FuzzUnescape \
-	wifi/wpa:FuzzParseEvent \
-	wifi/wpa:FuzzParseStatus \
-	wifi/wpa:FuzzParseScanResults \
-	wifi/wpa:FuzzParseListNetworks
+# Every func Fuzz... in a _test.go file, as package:target.
+FUZZ_TARGETS ?= $(shell git grep -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' | sed 's|/[^/]*_test.go:func |:|')
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $$t for $(FUZZTIME)"; \
