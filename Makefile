@@ -98,10 +98,18 @@ bench: test-deps vm-kernel firmware
 	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
 	PIGW_FIRMWARE_DIR=$(FIRMWARE_DIR) $(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
 
-## fuzz: the request-path fuzz target for a while (FUZZTIME=60s).
-FUZZTIME ?= 60s
+## fuzz: every fuzz target in FUZZ_TARGETS (package:target) for FUZZTIME each (60s; 1000000x
+## for a count of executions), one after the other; FUZZFLAGS=-parallel=1 for one worker. A
+## failing input lands in the package's testdata/fuzz, where make test runs it from then on.
+FUZZTIME  ?= 60s
+FUZZFLAGS ?=
+# Every func Fuzz... in a _test.go file, as package:target.
+FUZZ_TARGETS ?= $(shell git grep -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' | sed 's|/[^/]*_test.go:func |:|')
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzPacket -fuzztime $(FUZZTIME) ./appliance/coap/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "./$${t%%:*}/"; \
+	done
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -116,6 +116,10 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 		resp = s.roundTrip(ctx, &follow, token, wire{mid: s.nextMID(), payload: follow.Payload, block2: next, hasB2: true, observe: -1})
 	}
 	if body != nil && resp.Err == nil {
+		if len(body)+len(resp.Payload) > s.opts.MaxBody {
+			resp.Err = fmt.Errorf("response body from %s larger than %d bytes", s.peer, s.opts.MaxBody)
+			return resp
+		}
 		resp.Payload = append(body, resp.Payload...)
 	}
 	return resp

@@ -229,22 +229,31 @@ func (s *Session) read() {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		var m message.Message
-		m.Options = make(message.Options, 0, 16)
-		if _, err := coder.DefaultCoder.Decode(buf[:n], &m); err != nil {
-			if n >= 4 && message.Type(buf[0]>>4&3) == message.Confirmable {
-				_, _ = s.conn.Write(emptyMessage(message.Reset, uint16(buf[2])<<8|uint16(buf[3]), make([]byte, 4)))
-			}
-			continue
-		}
-		s.receive(&m)
+		s.datagram(buf[:n])
 	}
+}
+
+// datagram takes one datagram from the peer: a response, a notification, or something a
+// client rejects.
+func (s *Session) datagram(b []byte) {
+	var m message.Message
+	m.Options = make(message.Options, 0, 16)
+	if _, err := coder.DefaultCoder.Decode(b, &m); err != nil {
+		if len(b) >= 4 && message.Type(b[0]>>4&3) == message.Confirmable {
+			_, _ = s.conn.Write(emptyMessage(message.Reset, uint16(b[2])<<8|uint16(b[3]), make([]byte, 4)))
+		}
+		return
+	}
+	s.receive(&m)
 }
 
 func (s *Session) receive(m *message.Message) {
 	mid := uint16(m.MessageID)
 	switch m.Type {
 	case message.Acknowledgement, message.Reset:
+		if m.Code != codes.Empty && !isResponse(m.Code) { // a format error: ignored (RFC 7252 §4.2)
+			return
+		}
 		s.mu.Lock()
 		ex := s.byMID[mid]
 		if ex != nil && m.Code == codes.Empty && m.Type == message.Acknowledgement {
@@ -263,7 +272,7 @@ func (s *Session) receive(m *message.Message) {
 		}
 		return
 	}
-	if m.Code == codes.Empty || m.Code>>5 == 0 { // a ping or a request: a client rejects both
+	if !isResponse(m.Code) { // a ping, a request or a reserved class: a client rejects them
 		if m.Type == message.Confirmable {
 			_, _ = s.conn.Write(emptyMessage(message.Reset, mid, make([]byte, 4)))
 		}
@@ -294,6 +303,13 @@ func (s *Session) receive(m *message.Message) {
 	} else {
 		obs.notify(responseOf(m))
 	}
+}
+
+// isResponse reports whether c is of a response class: 2 success, 4 client error or 5 server
+// error (RFC 7252 §3); 1, 3, 6 and 7 are reserved.
+func isResponse(c codes.Code) bool {
+	class := c >> 5
+	return class == 2 || class == 4 || class == 5
 }
 
 // seen reports whether a CON response with this MID was taken before.

@@ -2,6 +2,7 @@ package coap
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -41,8 +42,8 @@ func (s *Server) LinkFormat(filters ...string) string {
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("</")
-		b.WriteString(r.uri)
+		b.WriteByte('<')
+		b.WriteString(linkTarget(r.uri))
 		b.WriteByte('>')
 		for _, a := range attrs {
 			b.WriteByte(';')
@@ -52,12 +53,27 @@ func (s *Server) LinkFormat(filters ...string) string {
 			case isNumber(a.Value):
 				b.WriteString("=" + a.Value)
 			default:
-				b.WriteString(`="` + a.Value + `"`)
+				b.WriteString(`="` + quotedEscaper.Replace(a.Value) + `"`)
 			}
 		}
 	}
 	return b.String()
 }
+
+// linkTarget writes a resource's URI as a link target: each segment percent-encoded where it
+// holds what a URI path may not (RFC 3986 §3.3), such as a space or '>', which would end the
+// link early. Clients decode the segments back into Uri-Path options (RFC 7252 §6.4).
+func linkTarget(uri string) string {
+	segs := strings.Split(uri, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+// quotedEscaper escapes a quoted attribute value (RFC 6690's quoted-string: a backslash
+// escapes the next character).
+var quotedEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // linkAttributes are the attributes given by hand, then ct from the media type and obs for a
 // resource that can be observed, unless given by hand.

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pigw/pigw/internal/wait"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/network/dhcp4"
+	"github.com/pigw/pigw/internal/wait"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -22,8 +23,11 @@ import (
 // lease is kept in LeaseDir, so after a reboot the client asks for the same address again.
 func (s *Static) dhcpLink(ctx context.Context, ifc Interface) {
 	var prev *dhcp4.Lease
-	if l, err := s.loadLease(ifc.Name); err == nil {
+	switch l, err := s.loadLease(ifc.Name); {
+	case err == nil:
 		prev = &l
+	case !errors.Is(err, fs.ErrNotExist):
+		s.log.Warn("DHCP lease file not used: asking for a new lease", "link", ifc.Name, "err", err)
 	}
 	backoff := time.Second
 	for ctx.Err() == nil {
@@ -141,15 +145,33 @@ func (s *Static) leaseFile(link string) string {
 }
 
 func (s *Static) loadLease(link string) (dhcp4.Lease, error) {
-	var l dhcp4.Lease
 	if s.cfg.LeaseDir == "" {
-		return l, os.ErrNotExist
+		return dhcp4.Lease{}, os.ErrNotExist
 	}
-	b, err := os.ReadFile(s.leaseFile(link))
+	path := s.leaseFile(link)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return l, err
+		return dhcp4.Lease{}, err
 	}
-	return l, json.Unmarshal(b, &l)
+	l, err := decodeLease(b)
+	if err != nil {
+		return dhcp4.Lease{}, fmt.Errorf("lease file %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// decodeLease reads what saveLease wrote. The file is on /perm, where a power cut during
+// the write, a damaged card or a hand edit leave what they leave: a lease that would not
+// validate is an error, never a previous lease the client asks for or uses.
+func decodeLease(b []byte) (dhcp4.Lease, error) {
+	var l dhcp4.Lease
+	if err := json.Unmarshal(b, &l); err != nil {
+		return dhcp4.Lease{}, err
+	}
+	if err := l.Validate(); err != nil {
+		return dhcp4.Lease{}, err
+	}
+	return l, nil
 }
 
 func (s *Static) saveLease(link string, l dhcp4.Lease) error {

@@ -32,15 +32,17 @@ func fileName(key string) (string, error) {
 	return base64.RawURLEncoding.EncodeToString([]byte(key)) + recSuffix, nil
 }
 
-// keyFromName is the inverse of fileName. Strict decoding makes the
-// mapping one-to-one: no second file name decodes to the same key.
+// keyFromName is the inverse of fileName. Only the name fileName gives
+// for a key decodes to it, so no two files hold one key: the decoder
+// alone would also take names with a '\r' or '\n' anywhere, which it
+// skips, and names too long for the keys Put takes.
 func keyFromName(name string) (string, bool) {
 	enc, ok := strings.CutSuffix(name, recSuffix)
-	if !ok {
+	if !ok || len(name) > maxNameLen {
 		return "", false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) == 0 || base64.RawURLEncoding.EncodeToString(b) != enc {
 		return "", false
 	}
 	return string(b), true

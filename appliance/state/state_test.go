@@ -249,6 +249,34 @@ func TestAllForeignFiles(t *testing.T) {
 	}
 }
 
+// A second file name that decodes to a key (base64 decoders skip '\r' and '\n') must not
+// bring the key back after Delete. Found by FuzzKeyFromName.
+func TestAllSecondNameOfAKey(t *testing.T) {
+	dir := t.TempDir()
+	d := open(t, dir)
+	if err := d.Put("k", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(recordPath(d, "k")) // "aw.rec"
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := filepath.Join(dir, "a\nw.rec")
+	if err := os.WriteFile(second, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := d.All()
+	if _, ok := all["k"]; ok {
+		t.Errorf("All: deleted key k is back with %q from %q", all["k"], second)
+	}
+	if !errors.Is(err, state.ErrCorrupt) || !strings.Contains(err.Error(), second) {
+		t.Errorf("All: got error %v, want ErrCorrupt naming %q", err, second)
+	}
+}
+
 func TestConcurrent(t *testing.T) {
 	d := open(t, t.TempDir())
 	const workers, puts = 8, 20

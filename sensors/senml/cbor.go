@@ -41,11 +41,17 @@ func CBOR(base string, t time.Time, readings []sensors.Reading) ([]byte, error) 
 	return b, nil
 }
 
-// EncodeCBOR encodes records as a SenML CBOR pack, deterministically; see EncodeJSON.
+// EncodeCBOR encodes records as a SenML CBOR pack, deterministically; see EncodeJSON. Like
+// JSON, it takes only finite numbers.
 func EncodeCBOR(rs []Record) ([]byte, error) {
 	em, _, err := cborModes()
 	if err != nil {
 		return nil, fmt.Errorf("CBOR: %w", err)
+	}
+	for i, r := range rs {
+		if err := checkFinite(r); err != nil {
+			return nil, fmt.Errorf("CBOR: record %d: %w", i, err)
+		}
 	}
 	b, err := em.Marshal(rs)
 	if err != nil {
@@ -58,7 +64,8 @@ func EncodeCBOR(rs []Record) ([]byte, error) {
 const cborLabelMin, cborLabelMax = -6, 8
 
 // DecodeCBOR decodes a SenML CBOR pack, with DecodeJSON's rules for unknown labels (RFC 8428
-// §6: extensions have text labels; must-understand ones end in "_") and versions.
+// §6: extensions have text labels; must-understand ones end in "_") and versions. Numbers must
+// be finite, as in JSON: a NaN or an infinity is an error.
 func DecodeCBOR(b []byte) ([]Record, error) {
 	em, dm, err := cborModes()
 	if err != nil {
@@ -92,6 +99,9 @@ func DecodeCBOR(b []byte) ([]Record, error) {
 		known, err := em.Marshal(m)
 		if err == nil {
 			err = dm.Unmarshal(known, &rs[i])
+		}
+		if err == nil {
+			err = checkFinite(rs[i])
 		}
 		if err != nil {
 			return nil, fmt.Errorf("senml CBOR: record %d: %w", i, err)

@@ -1,6 +1,9 @@
 package senml
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Resolve returns the resolved form of a pack (RFC 8428 §4.6): every record with its full
 // name, absolute time, unit, value and sum, and no base fields. This is what a consumer
@@ -51,10 +54,31 @@ func Resolve(pack []Record) ([]Record, error) {
 			s := base.BaseSum + *r.Sum
 			res.Sum = &s
 		}
+		if err := checkFinite(res); err != nil {
+			return nil, fmt.Errorf("senml: record %d (%s): %w", i, res.Name, err)
+		}
 		if res.Value == nil && res.StringValue == nil && res.BoolValue == nil && res.DataValue == nil && res.Sum == nil {
 			return nil, fmt.Errorf("senml: record %d (%s): no value and no sum", i, res.Name)
 		}
 		out[i] = res
 	}
 	return out, nil
+}
+
+// checkFinite fails when a number of r is NaN or an infinity: SenML JSON has no such
+// numbers, so a CBOR pack must not carry them either (Pack refuses them too), and a base
+// added to a value must not overflow.
+func checkFinite(r Record) error {
+	for _, n := range []struct {
+		label string
+		v     *float64
+	}{
+		{"bt", &r.BaseTime}, {"bv", &r.BaseValue}, {"bs", &r.BaseSum},
+		{"v", r.Value}, {"s", r.Sum}, {"t", &r.Time}, {"ut", &r.UpdateTime},
+	} {
+		if n.v != nil && (math.IsNaN(*n.v) || math.IsInf(*n.v, 0)) {
+			return fmt.Errorf("%s is %v, not a finite number", n.label, *n.v)
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pigw/pigw/sensors"
 )
@@ -34,7 +35,7 @@ type Record struct {
 	Value       *float64 `json:"v,omitempty" cbor:"2,keyasint,omitempty"`
 	StringValue *string  `json:"vs,omitempty" cbor:"3,keyasint,omitempty"`
 	BoolValue   *bool    `json:"vb,omitempty" cbor:"4,keyasint,omitempty"`
-	DataValue   Data     `json:"vd,omitempty" cbor:"8,keyasint,omitempty"`
+	DataValue   Data     `json:"vd,omitzero" cbor:"8,keyasint,omitzero"` // nil: none; empty: zero bytes
 	Sum         *float64 `json:"s,omitempty" cbor:"5,keyasint,omitempty"`
 	Time        float64  `json:"t,omitempty" cbor:"6,keyasint,omitempty"`
 	UpdateTime  float64  `json:"ut,omitempty" cbor:"7,keyasint,omitempty"`
@@ -52,6 +53,9 @@ func Pack(base string, t time.Time, readings []sensors.Reading) ([]Record, error
 	for i, r := range readings {
 		if err := checkName(base + r.Name); err != nil {
 			return nil, fmt.Errorf("senml pack %q: reading %d: %w", base, i, err)
+		}
+		if !utf8.ValidString(r.Unit) {
+			return nil, fmt.Errorf("senml pack %q: %s: unit %q is not UTF-8 text, which JSON would change", base, r.Name, r.Unit)
 		}
 		if math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
 			return nil, fmt.Errorf("senml pack %q: %s: value %v is not a number SenML can carry", base, r.Name, r.Value)

@@ -225,6 +225,10 @@ func TestDecodeCBORRules(t *testing.T) {
 		{"must-understand", []map[any]any{{0: "a", 2: 1.5, "foo_": 1}}, nil, `must-understand label "foo_"`},
 		{"newer version", []map[int]any{{-1: 11, 0: "a", 2: 1}}, nil, "version 11 is newer"},
 		{"not a pack", map[int]any{0: "a"}, nil, "senml CBOR"},
+		// JSON has no NaN or infinity, so a CBOR pack with one has no JSON form. Found by
+		// FuzzDecodeCBOR.
+		{"NaN", []map[int]any{{0: "a", 2: math.NaN()}}, nil, "record 0: v is NaN, not a finite number"},
+		{"infinite base time", []map[int]any{{-3: math.Inf(-1), 0: "a", 2: 1}}, nil, "bt is -Inf"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := cbor.Marshal(tc.pack)
@@ -265,6 +269,8 @@ func TestEncodeErrors(t *testing.T) {
 		{"space in name", "urn:dev:mac:0123:", []sensors.Reading{rd(sensors.Quantity{Name: "air temperature", Unit: "Cel"}, 1)}, `character ' ' at 20`},
 		{"starts with a dash", "-x:", []sensors.Reading{rd(temperature, 1)}, `name "-x:temperature"`},
 		{"empty name", "", []sensors.Reading{rd(sensors.Quantity{Unit: "Cel"}, 1)}, "empty name"},
+		// JSON would carry U+FFFD instead. Found by FuzzPack.
+		{"unit not UTF-8", base, []sensors.Reading{rd(sensors.Quantity{Name: "t", Unit: "\xb0C"}, 1)}, `t: unit "\xb0C" is not UTF-8`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, enc := range []func(string, time.Time, []sensors.Reading) ([]byte, error){JSON, CBOR} {
@@ -274,6 +280,36 @@ func TestEncodeErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An empty data value is a value: it survives encoding in both formats. Found by
+// FuzzDecodeCBOR (encoding dropped it, and the record was then without a value).
+func TestEmptyDataValue(t *testing.T) {
+	pack, err := DecodeJSON([]byte(`[{"n":"y","vd":""}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := EncodeJSON(pack)
+	if err != nil || string(j) != `[{"n":"y","vd":""}]` {
+		t.Errorf("EncodeJSON = %s, %v", j, err)
+	}
+	c, err := EncodeCBOR(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"JSON": j, "CBOR": c} {
+		decode := map[string]func([]byte) ([]Record, error){"JSON": DecodeJSON, "CBOR": DecodeCBOR}[name]
+		again, err := decode(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Resolve(again); err != nil {
+			t.Errorf("%s %x: %v", name, b, err)
+		}
+	}
+	if j, _ := EncodeJSON([]Record{{Name: "y", Value: ptr(1.0)}}); strings.Contains(string(j), "vd") {
+		t.Errorf("no data value encodes as %s", j)
 	}
 }
 
@@ -294,6 +330,10 @@ func TestResolve(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Resolve = %+v, want %+v", got, want)
+	}
+	// A base value and a value whose sum overflows. Found by FuzzDecodeJSON.
+	if _, err := Resolve([]Record{{BaseValue: 1e308, Name: "a", Value: ptr(1e308)}}); err == nil || !strings.Contains(err.Error(), "record 0 (a): v is +Inf") {
+		t.Errorf("Resolve of an overflowing sum: error %v", err)
 	}
 	for _, bad := range [][]Record{
 		{{BaseName: "d:"}},               // no value

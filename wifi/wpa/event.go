@@ -95,7 +95,7 @@ func isEvent(msg string) bool {
 }
 
 // ParseEvent parses one unsolicited message. It accepts anything; a message
-// without a "<level>" prefix gets Level 0.
+// without a "<level>" prefix (a number 0 to 65535) gets Level 0.
 func ParseEvent(msg string) Event {
 	msg = strings.TrimRight(msg, "\n")
 	if rest, ok := strings.CutPrefix(msg, "IFNAME="); ok {
@@ -105,15 +105,18 @@ func ParseEvent(msg string) Event {
 	}
 	ev := Event{Fields: map[string]string{}}
 	if strings.HasPrefix(msg, "<") {
+		// Digits only: a level such as -1 would pass for an event made up here.
 		if end := strings.IndexByte(msg, '>'); end > 0 {
-			if n, err := strconv.Atoi(msg[1:end]); err == nil {
-				ev.Level = n
+			if n, err := strconv.ParseUint(msg[1:end], 10, 16); err == nil {
+				ev.Level = int(n)
 				msg = msg[end+1:]
 			}
 		}
 	}
-	ev.Name, ev.Text, _ = strings.Cut(msg, " ")
-	ev.Text = strings.TrimSpace(ev.Text)
+	ev.Name = msg
+	if i := strings.IndexAny(msg, " \n"); i >= 0 {
+		ev.Name, ev.Text = msg[:i], strings.TrimSpace(msg[i+1:])
+	}
 	for _, w := range splitWords(ev.Text) {
 		w = strings.TrimPrefix(w, "[")
 		k, v, ok := strings.Cut(w, "=")

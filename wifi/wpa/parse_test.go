@@ -53,6 +53,8 @@ func TestParseStatus(t *testing.T) {
 			want:  Status{State: "SCANNING", SSID: "Café", NetworkID: 3},
 		},
 		{name: "garbage", reply: "PONG", wantErr: true},
+		// The last line of a key counts, for Raw and the field alike. Found by FuzzParseStatus.
+		{name: "id twice", reply: "id=0\nid=\nwpa_state=SCANNING", want: Status{State: "SCANNING", NetworkID: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseStatus(tc.reply)
@@ -183,6 +185,20 @@ func TestParseEvent(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got.String(), want)
 			}
 		})
+	}
+}
+
+// Found by FuzzParseEvent: a negative level passed for an event made up here, and a name
+// ending in a newline printed as a message that parsed to another name.
+func TestParseEventOdd(t *testing.T) {
+	for msg, want := range map[string]Event{
+		"<-1>PIGW-WPA-DETACHED x": {Name: "<-1>PIGW-WPA-DETACHED", Text: "x", Fields: map[string]string{}},
+		"<3>A\n ":                 {Level: 3, Name: "A", Fields: map[string]string{}},
+		"<3>A\nB c=d":             {Level: 3, Name: "A", Text: "B c=d", Fields: map[string]string{"c": "d"}},
+	} {
+		if got := ParseEvent(msg); !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseEvent(%q) = %#v, want %#v", msg, got, want)
+		}
 	}
 }
 

@@ -64,6 +64,7 @@ func parseStatus(reply string) (Status, error) {
 		case "address":
 			st.Address = v
 		case "id":
+			st.NetworkID = -1
 			if id, err := strconv.Atoi(v); err == nil {
 				st.NetworkID = id
 			}

@@ -41,6 +41,41 @@ func (l Lease) String() string {
 	return fmt.Sprintf("%s router %s server %s for %s", l.Address, l.Router, l.Server, l.Duration)
 }
 
+// Validate checks what applying l takes for granted: an IPv4 unicast address with a prefix
+// length of 1 to 32, a router (when there is one) and DNS servers that are IPv4 unicast
+// addresses, a server to renew with, and 0 < T1 < T2 < Duration. Leases from a DHCPACK pass;
+// a lease read back from a file may not.
+func (l Lease) Validate() error {
+	a := l.Address.Addr()
+	switch {
+	case !l.Address.IsValid() || !a.Is4():
+		return fmt.Errorf("lease address %s: not an IPv4 address with a prefix length", l.Address)
+	case !unicast(a):
+		return fmt.Errorf("lease address %s: not a unicast address", l.Address)
+	case l.Address.Bits() < 1:
+		return fmt.Errorf("lease address %s: a subnet mask of 0.0.0.0 makes every address local", l.Address)
+	case l.Router.IsValid() && !unicast(l.Router):
+		return fmt.Errorf("lease router %s: not an IPv4 unicast address", l.Router)
+	case !unicast(l.Server):
+		return fmt.Errorf("lease server %s: not an IPv4 unicast address", l.Server)
+	case l.Duration <= 0:
+		return fmt.Errorf("lease duration %s: must be more than 0", l.Duration)
+	case !(0 < l.T1 && l.T1 < l.T2 && l.T2 < l.Duration):
+		return fmt.Errorf("lease times T1 %s, T2 %s, duration %s: must be 0 < T1 < T2 < duration", l.T1, l.T2, l.Duration)
+	}
+	for _, d := range l.DNS {
+		if !unicast(d) {
+			return fmt.Errorf("lease DNS server %s: not an IPv4 unicast address", d)
+		}
+	}
+	return nil
+}
+
+// unicast is an IPv4 address a host, router or server can have.
+func unicast(a netip.Addr) bool {
+	return a.Is4() && (a.IsGlobalUnicast() || a.IsLinkLocalUnicast())
+}
+
 // sameData reports whether a and b differ only in when they were acquired: a renewal that
 // gives the same lease again needs nothing applied.
 func sameData(a, b Lease) bool {
@@ -82,11 +117,16 @@ func parseLease(ack *dhcpv4.DHCPv4, acquired time.Time, server netip.Addr) (Leas
 	if !l.Server.IsValid() {
 		return Lease{}, errors.New("no server identifier in DHCPACK")
 	}
-	if r := ack.Router(); len(r) > 0 {
-		l.Router, _ = addrFrom(r[0])
+	// Routers and DNS servers that are not unicast addresses (0.0.0.0, a broadcast) are
+	// left out rather than the whole lease: the address is still good.
+	for _, ip := range ack.Router() {
+		if a, ok := addrFrom(ip); ok && unicast(a) {
+			l.Router = a
+			break
+		}
 	}
 	for _, ip := range ack.DNS() {
-		if a, ok := addrFrom(ip); ok {
+		if a, ok := addrFrom(ip); ok && unicast(a) {
 			l.DNS = append(l.DNS, a)
 		}
 	}
@@ -98,6 +138,9 @@ func parseLease(ack *dhcpv4.DHCPv4, acquired time.Time, server netip.Addr) (Leas
 	l.T2 = ack.IPAddressRebindingTime(l.Duration / 8 * 7)
 	if !(0 < l.T1 && l.T1 < l.T2 && l.T2 < l.Duration) {
 		l.T1, l.T2 = l.Duration/2, l.Duration/8*7
+	}
+	if err := l.Validate(); err != nil {
+		return Lease{}, fmt.Errorf("DHCPACK: %w", err)
 	}
 	return l, nil
 }

@@ -3,6 +3,7 @@ package dhcp4
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,55 @@ func TestTimes(t *testing.T) {
 		if j := jitter(); j < -time.Second || j > time.Second {
 			t.Fatalf("jitter %v", j)
 		}
+	}
+}
+
+// What a DHCPACK may say that no interface should be given: found while writing
+// FuzzParseLease and FuzzClient (the client applied such leases as they came).
+func TestParseLeaseRefuses(t *testing.T) {
+	ack := func(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+		m, err := dhcpv4.FromBytes(capture(t, "ack"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mod := range mods {
+			mod(m)
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		m    *dhcpv4.DHCPv4
+		err  string
+	}{
+		{"mask 0.0.0.0", ack(dhcpv4.WithNetmask(net.IPv4Mask(0, 0, 0, 0))), "a subnet mask of 0.0.0.0"},
+		{"broadcast address", ack(dhcpv4.WithYourIP(net.IPv4bcast)), "255.255.255.255/24: not a unicast address"},
+		{"loopback address", ack(dhcpv4.WithYourIP(net.IPv4(127, 0, 0, 5))), "not a unicast address"},
+		{"multicast server", ack(dhcpv4.WithServerIP(nil), dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(224, 0, 0, 1)))), "lease server 224.0.0.1"},
+	} {
+		if _, err := parseLease(tc.m, t0, netip.Addr{}); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.err)
+		}
+	}
+	l, err := parseLease(ack(dhcpv4.WithRouter(net.IPv4zero, net.IPv4(10, 99, 0, 1)), dhcpv4.WithDNS(net.IPv4zero, net.IPv4(10, 99, 0, 2))), t0, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Router != netip.MustParseAddr("10.99.0.1") || len(l.DNS) != 1 || l.DNS[0] != netip.MustParseAddr("10.99.0.2") {
+		t.Errorf("0.0.0.0 as router and DNS server: lease %+v, want them left out", l)
+	}
+}
+
+// A previous lease that does not validate (a damaged lease file) is not asked for, let alone
+// used when no server answers.
+func TestPreviousValidated(t *testing.T) {
+	bad := leaseAt("10.55.0.77/24", t0.Add(-10*time.Second))
+	bad.T1 = bad.Duration
+	c, err := New(Config{Interface: "x", Previous: &bad, Clock: newFakeClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _, ok := c.previous(t0); ok {
+		t.Errorf("previous lease %+v used", l)
 	}
 }

@@ -65,10 +65,14 @@ func (c *Client) previous(now time.Time) (l Lease, trusted, ok bool) {
 		l, c.lease = *c.lease, nil
 		return l, true, now.Before(l.Expiry())
 	}
-	if c.usedPrv || c.cfg.Previous == nil || !c.cfg.Previous.Address.IsValid() {
+	if c.usedPrv || c.cfg.Previous == nil {
 		return Lease{}, false, false
 	}
 	c.usedPrv = true
+	if err := c.cfg.Previous.Validate(); err != nil {
+		c.log.Warn("previous lease not used", "err", err)
+		return Lease{}, false, false
+	}
 	l = c.cfg.Previous.clone()
 	age := now.Round(0).Sub(l.Acquired.Round(0)) // wall clock: the lease was saved by another boot
 	if age < 0 {
