@@ -25,7 +25,7 @@
 // vfat needs nls_cp437 and nls_ascii (the default codepage and iocharset), which are not even
 // soft dependencies ("codepage cp437 not found"). Start adds soft dependencies to the
 // initramfs by itself, the nls modules only when listed in Options.Modules; loading them
-// first is the guest's job (testdata/testinit shows how).
+// first is the guest's job: pigw's boot.LoadModules does it (testdata/testinit uses it too).
 package vmtest
 
 import (

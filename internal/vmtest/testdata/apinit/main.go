@@ -44,6 +44,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/appliance/boot"
 )
 
 const (
@@ -67,12 +70,11 @@ const (
 	toolPath = "/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-// modules are loaded in this order: without the crypto modules hostapd fails with "key
-// addition failed" (the kernel would ask /sbin/modprobe for ccm(aes) and the guest has none).
+// modules are loaded in this order, with pigw's own loader: without the crypto modules
+// hostapd fails with "key addition failed" (the kernel would ask /sbin/modprobe for ccm(aes),
+// and pigw, which answers such requests, is not running yet).
 var modules = []string{"ctr", "ccm", "gf128mul", "ghash-generic", "gcm", "cmac", "rfkill", "libarc4",
-	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim"}
-
-var moduleParams = map[string]string{"mac80211_hwsim": "radios=2"}
+	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim radios=2"}
 
 func logf(format string, args ...any) {
 	writeLine("apinit: " + fmt.Sprintf(format, args...))
@@ -221,18 +223,10 @@ func mountAll() {
 
 func loadModules() {
 	start := time.Now()
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	l, err := newLoader("/lib/modules/" + unix.ByteSliceToString(uts.Release[:]))
-	if err != nil {
-		fail("modules: %v", err)
+	if err := boot.LoadModules(slog.New(slog.NewTextHandler(os.Stdout, nil)), modules...); err != nil {
+		fail("%v", err)
 	}
-	for _, m := range modules {
-		if err := l.load(m); err != nil {
-			fail("load %s: %v", m, err)
-		}
-	}
-	logf("modules loaded: %s (%v)", strings.Join(l.order, " "), time.Since(start).Round(time.Millisecond))
+	logf("modules loaded: %s (%v)", strings.Join(modules, ", "), time.Since(start).Round(time.Millisecond))
 }
 
 // run runs a tool and fails the boot if it fails.
@@ -604,119 +598,6 @@ func supervise() {
 	wg.Wait()
 	// Stay the parent of the programs, copying their output, for as long as the guest runs.
 	select {}
-}
-
-// --- module loading, as testdata/testinit does it ------------------------------------------
-
-// loader loads modules with finit_module, dependencies first, as modprobe would.
-type loader struct {
-	dir     string
-	path    map[string]string   // name -> path relative to dir
-	deps    map[string][]string // name -> dependency paths, as modules.dep lists them
-	builtin map[string]bool
-	softPre map[string][]string // name -> names or aliases
-	alias   map[string][]string // alias -> names
-	done    map[string]bool
-	order   []string // names loaded, in order
-}
-
-func modName(p string) string {
-	b := filepath.Base(p)
-	if i := strings.Index(b, ".ko"); i >= 0 {
-		b = b[:i]
-	}
-	return strings.ReplaceAll(b, "-", "_")
-}
-
-func eachLine(file string, fn func(fields []string)) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if l := strings.TrimSpace(s.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			fn(strings.Fields(l))
-		}
-	}
-	return s.Err()
-}
-
-func newLoader(dir string) (*loader, error) {
-	l := &loader{dir: dir, path: map[string]string{}, deps: map[string][]string{},
-		builtin: map[string]bool{}, softPre: map[string][]string{}, alias: map[string][]string{},
-		done: map[string]bool{}}
-	err := eachLine(filepath.Join(dir, "modules.dep"), func(f []string) {
-		p := strings.TrimSuffix(f[0], ":")
-		l.path[modName(p)] = p
-		l.deps[modName(p)] = f[1:]
-	})
-	if err != nil {
-		return nil, err
-	}
-	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(f []string) { l.builtin[modName(f[0])] = true })
-	_ = eachLine(filepath.Join(dir, "modules.softdep"), func(f []string) {
-		if len(f) < 3 || f[0] != "softdep" {
-			return
-		}
-		pre := false
-		for _, w := range f[2:] {
-			switch w {
-			case "pre:":
-				pre = true
-			case "post:":
-				pre = false
-			default:
-				if pre {
-					l.softPre[modName(f[1])] = append(l.softPre[modName(f[1])], w)
-				}
-			}
-		}
-	})
-	_ = eachLine(filepath.Join(dir, "modules.alias"), func(f []string) {
-		if len(f) == 3 && f[0] == "alias" {
-			l.alias[f[1]] = append(l.alias[f[1]], modName(f[2]))
-		}
-	})
-	return l, nil
-}
-
-func (l *loader) load(name string) error {
-	name = modName(name)
-	if l.done[name] || l.builtin[name] {
-		return nil
-	}
-	l.done[name] = true
-	p, ok := l.path[name]
-	if !ok {
-		return fmt.Errorf("not in modules.dep")
-	}
-	for _, s := range l.softPre[name] {
-		cands := l.alias[s]
-		if _, ok := l.path[modName(s)]; ok {
-			cands = []string{modName(s)}
-		}
-		for _, c := range cands {
-			_ = l.load(c)
-		}
-	}
-	deps := l.deps[name]
-	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last
-		if err := l.load(modName(deps[i])); err != nil {
-			return fmt.Errorf("dependency %s: %w", deps[i], err)
-		}
-	}
-	f, err := os.Open(filepath.Join(l.dir, p))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := unix.FinitModule(int(f.Fd()), moduleParams[name], 0); err != nil && err != unix.EEXIST {
-		return err
-	}
-	l.order = append(l.order, name)
-	return nil
 }
 
 // The station's hwsim radio (the second) has this address, and the DHCP server gives it a
