@@ -19,7 +19,8 @@
 // /dev stay (pigw takes EBUSY there as already mounted).
 //
 // After the exec the supervisor keeps running as a child of pigw: it restarts nothing by
-// itself, but carries out the schedule of the knobs below, counted from "ap ready".
+// itself, but carries out the schedule of the knobs below, counted from "ap ready" (the DHCP
+// server's from its first acknowledged lease).
 //
 // Kernel command line words (PID 1 gets them as environment variables):
 //
@@ -32,7 +33,9 @@
 //	                 since dnsmasq never gives leases shorter than two minutes
 //	apstop=D         stop hostapd (SIGTERM: stations are deauthenticated) D after ap ready
 //	aprestart=D      start it again D after it stopped
-//	dhcpstop=D       stop the DHCP server D after ap ready (leases are forgotten)
+//	dhcpstop=D       stop the DHCP server D after it first acknowledged a lease (its
+//	                 "sending ACK" or "DHCPACK" line; its leases are forgotten): a test can
+//	                 stop it before the station renews, whenever the station got its lease
 //	dhcprestart=D    start it again D after it stopped
 //	apstaif=NAME     rename the station's interface wlan1 to NAME (e.g. wlan0) before pigw runs
 //
@@ -544,7 +547,14 @@ func supervise() {
 	}
 	hostapd := &proc{name: "hostapd", args: []string{tool("hostapd"), stateDir + "/hostapd.conf"}}
 
-	if err := dhcp.start(nil); err != nil {
+	acked := make(chan struct{})
+	var ackOnce sync.Once
+	onDHCPLine := func(l string) {
+		if strings.Contains(l, "sending ACK to ") || strings.Contains(l, "DHCPACK(") {
+			ackOnce.Do(func() { close(acked) })
+		}
+	}
+	if err := dhcp.start(onDHCPLine); err != nil {
 		fmt.Fprintf(readyW, "failed: %s: %v\n", dhcp.name, err)
 		os.Exit(1)
 	}
@@ -569,13 +579,14 @@ func supervise() {
 	readyW.Close()
 
 	var wg sync.WaitGroup
-	schedule := func(p *proc, stop, restart time.Duration, stopKnob, restartKnob string, onLine func(string)) {
+	schedule := func(p *proc, from <-chan struct{}, stop, restart time.Duration, stopKnob, restartKnob string, onLine func(string)) {
 		if stop <= 0 {
 			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-from
 			time.Sleep(stop)
 			suplogf("stopping %s (%s=%v)", p.name, stopKnob, stop)
 			p.stop()
@@ -593,8 +604,8 @@ func supervise() {
 	if c.probe != "" {
 		go probe(c.probe)
 	}
-	schedule(hostapd, c.apStop, c.apRestart, "apstop", "aprestart", nil)
-	schedule(dhcp, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", nil)
+	schedule(hostapd, ready, c.apStop, c.apRestart, "apstop", "aprestart", nil)
+	schedule(dhcp, acked, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", onDHCPLine)
 	wg.Wait()
 	// Stay the parent of the programs, copying their output, for as long as the guest runs.
 	select {}
