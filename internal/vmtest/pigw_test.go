@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -201,66 +199,6 @@ func TestPigwPersistsAcrossReboot(t *testing.T) {
 	}
 	if _, err := vm.WaitConsole(regexp.MustCompile(`msg="state recovered" .*dynamic_resources=1`), 5*time.Second); err != nil {
 		t.Errorf("no state recovered line: %v", err)
-	}
-}
-
-// TestPigwPowerCut kills QEMU while a client writes; every acknowledged write is there after
-// the next boot.
-func TestPigwPowerCut(t *testing.T) {
-	perm, bootDisk := disks(t, "")
-	acked := map[string]int{}
-	for round := range 3 {
-		vm := bootPigw(t, perm, bootDisk)
-		s := session(t, vm, false)
-		until(t, s, coap.NewRequest(coap.GET, "resource1"), 60*time.Second)
-		for uri, v := range acked { // what the round before acknowledged is there
-			r := until(t, s, coap.NewRequest(coap.GET, uri), 10*time.Second)
-			got, _ := strconv.Atoi(string(r.Payload))
-			if r.Code != coap.Content || got < v {
-				t.Errorf("round %d: %s is %s %q, acknowledged %d before the cut", round, uri, r.Code, r.Payload, v)
-			}
-		}
-		if round > 0 && !strings.Contains(vm.Console(), `msg="state recovered"`) {
-			t.Errorf("round %d: the appliance did not say what it recovered", round)
-		}
-		var mu sync.Mutex
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range 3 {
-			uri := fmt.Sprintf("cut/r%d", w)
-			wg.Go(func() {
-				for v := acked[uri] + 1; ; v++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					req := coap.NewRequest(coap.PUT, uri)
-					req.Payload = []byte(strconv.Itoa(v))
-					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-					r, err := s.Do(ctx, req)
-					cancel()
-					if err == nil && (r.Code == coap.Code(65) || r.Code == coap.Changed) {
-						mu.Lock()
-						acked[uri] = v
-						mu.Unlock()
-					}
-				}
-			})
-		}
-		time.Sleep(time.Duration(500+rand.IntN(1500)) * time.Millisecond)
-		vm.Kill() // the power cut
-		close(stop)
-		wg.Wait()
-		t.Logf("round %d: cut after acknowledged writes %v", round, acked)
-	}
-	vm := bootPigw(t, perm, bootDisk)
-	s := session(t, vm, false)
-	for uri, v := range acked {
-		r := until(t, s, coap.NewRequest(coap.GET, uri), 60*time.Second)
-		if got, _ := strconv.Atoi(string(r.Payload)); got < v {
-			t.Errorf("final: %s is %q, acknowledged %d", uri, r.Payload, v)
-		}
 	}
 }
 
