@@ -83,7 +83,10 @@ func (c *cutState) check(t *testing.T, s *coap.Session, when string, uris []stri
 	t.Helper()
 	for _, uri := range uris {
 		c.mu.Lock()
-		w := *c.res[uri]
+		var w written
+		if p := c.res[uri]; p != nil { // nil: the round was cut before a PUT to it
+			w = *p
+		}
 		c.mu.Unlock()
 		if w.acked == 0 {
 			continue

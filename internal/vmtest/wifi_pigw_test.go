@@ -157,7 +157,7 @@ func TestPigwWiFiWrongKey(t *testing.T) {
 // address back.
 func TestPigwWiFiReconnect(t *testing.T) {
 	vm := bootWiFi(t, fmt.Sprintf("wifi:\n  networks:\n    - {ssid: pigw-lab, psk: %s}\n", labPSK),
-		Lab{SSID: "pigw-lab", PSK: labPSK, APStop: 25 * time.Second, APRestart: 5 * time.Second})
+		Lab{SSID: "pigw-lab", PSK: labPSK, APStop: 15 * time.Second, APRestart: 5 * time.Second})
 	joined(t, vm, "wpa_supplicant", "pigw-lab")
 	waitFor(t, vm, `ap: hostapd stopped`, 60*time.Second)
 	waitFor(t, vm, `msg="wifi disconnected"`, 30*time.Second)

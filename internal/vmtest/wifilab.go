@@ -87,8 +87,9 @@ type Lab struct {
 	Lease time.Duration
 	// DHCPServer is "dnsmasq" or "udhcpd"; default by Lease as above.
 	DHCPServer string
-	// APStop stops hostapd (SIGTERM: it deauthenticates its stations) that long after the
-	// AP was first ready; APRestart starts it again that long after it stopped.
+	// APStop stops hostapd (SIGTERM: it deauthenticates its stations) that long after a
+	// station first connected, so a test can take the AP away from a joined station however
+	// long the station took to join; APRestart starts it again that long after it stopped.
 	APStop, APRestart time.Duration
 	// DHCPStop stops the DHCP server (its leases are forgotten) that long after it first
 	// acknowledged a lease, so a test can stop it between the station's lease and its

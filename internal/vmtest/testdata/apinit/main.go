@@ -19,8 +19,9 @@
 // /dev stay (pigw takes EBUSY there as already mounted).
 //
 // After the exec the supervisor keeps running as a child of pigw: it restarts nothing by
-// itself, but carries out the schedule of the knobs below, counted from "ap ready" (the DHCP
-// server's from its first acknowledged lease).
+// itself, but carries out the schedule of the knobs below, counted from the station's first
+// connection (hostapd's from AP-STA-CONNECTED, the DHCP server's from its first acknowledged
+// lease), so that a test's schedule does not race the station's boot.
 //
 // Kernel command line words (PID 1 gets them as environment variables):
 //
@@ -31,7 +32,8 @@
 //	aplease=D        DHCP lease time (seconds, or a Go duration like 2m); default 2m
 //	apdhcp=S         dnsmasq or udhcpd (busybox); default dnsmasq, udhcpd when aplease < 2m,
 //	                 since dnsmasq never gives leases shorter than two minutes
-//	apstop=D         stop hostapd (SIGTERM: stations are deauthenticated) D after ap ready
+//	apstop=D         stop hostapd (SIGTERM: stations are deauthenticated) D after a station
+//	                 first connected (hostapd's AP-STA-CONNECTED)
 //	aprestart=D      start it again D after it stopped
 //	dhcpstop=D       stop the DHCP server D after it first acknowledged a lease (its
 //	                 "sending ACK" or "DHCPACK" line; its leases are forgotten): a test can
@@ -558,11 +560,14 @@ func supervise() {
 		fmt.Fprintf(readyW, "failed: %s: %v\n", dhcp.name, err)
 		os.Exit(1)
 	}
-	ready := make(chan struct{})
-	var once sync.Once
+	ready, connected := make(chan struct{}), make(chan struct{})
+	var readyOnce, connectedOnce sync.Once
 	onLine := func(l string) {
-		if strings.Contains(l, "AP-ENABLED") {
-			once.Do(func() { close(ready) })
+		switch {
+		case strings.Contains(l, "AP-ENABLED"):
+			readyOnce.Do(func() { close(ready) })
+		case strings.Contains(l, "AP-STA-CONNECTED"):
+			connectedOnce.Do(func() { close(connected) })
 		}
 	}
 	if err := hostapd.start(onLine); err != nil {
@@ -604,7 +609,7 @@ func supervise() {
 	if c.probe != "" {
 		go probe(c.probe)
 	}
-	schedule(hostapd, ready, c.apStop, c.apRestart, "apstop", "aprestart", nil)
+	schedule(hostapd, connected, c.apStop, c.apRestart, "apstop", "aprestart", onLine)
 	schedule(dhcp, acked, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", onDHCPLine)
 	wg.Wait()
 	// Stay the parent of the programs, copying their output, for as long as the guest runs.
