@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-editor vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-powercut test-editor vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -68,9 +68,16 @@ vm-kernel:
 	bash internal/vmtest/fetch-kernel.sh $(PIGW_VM_ARM64_DIR) arm64
 
 ## test-vm: pigw booted as PID 1 in QEMU (TCG) with those kernels; the arm64 WiFi lab runs the
-## image's pigw and wpa_supplicant (make wpa-supplicant).
+## image's pigw and wpa_supplicant (make wpa-supplicant). The test program runs with the race
+## detector (the guests' programs are static, without it); TestPigwPowerCut makes 20 cuts.
 test-vm: vm-kernel test-deps wpa-supplicant
-	$(GO) test -count=1 -timeout 20m ./internal/vmtest/
+	$(GO) test -race -count=1 -timeout 30m ./internal/vmtest/
+
+## test-powercut: TestPigwPowerCut alone with POWERCUT_ROUNDS power cuts (default 100, about
+## 15 minutes under TCG).
+POWERCUT_ROUNDS ?= 100
+test-powercut: vm-kernel test-deps
+	PIGW_POWERCUT_ROUNDS=$(POWERCUT_ROUNDS) $(GO) test -race -count=1 -timeout 60m -run '^TestPigwPowerCut$$' -v ./internal/vmtest/
 
 ## test-editor: pigw.schema.json in the engine of editors: the YAML language server (npm's
 ## yaml-language-server, which VS Code's YAML extension runs) checks the configurations of

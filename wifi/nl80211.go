@@ -29,8 +29,13 @@ type radio interface {
 // where the driver does the 4-way handshake itself.
 type NL80211 struct {
 	Log *slog.Logger
-	// Timing, shorter in tests.
-	AssociateTimeout, PollInterval, MinBackoff, MaxBackoff time.Duration
+	// Timing, shorter in tests. MinBackoff and MaxBackoff bound the wait after a failed
+	// join; ScanInterval is the wait before scanning again while no configured network is
+	// in range. That one does not grow: an access point can appear at any moment (a router
+	// that boots slower than the Pi after a power cut), and a scan can miss one that is
+	// there (its probe response comes after the radio left the channel), which a growing
+	// wait would turn into minutes without WiFi.
+	AssociateTimeout, PollInterval, MinBackoff, MaxBackoff, ScanInterval time.Duration
 	// AuthFailures is how many failed associations with a secured network count as a
 	// refused key (the driver does not say more).
 	AuthFailures int
@@ -42,7 +47,7 @@ type NL80211 struct {
 // NewNL80211 returns the backend with real timings.
 func NewNL80211(log *slog.Logger) *NL80211 {
 	return &NL80211{Log: log, AssociateTimeout: 15 * time.Second, PollInterval: 2 * time.Second, MinBackoff: time.Second,
-		MaxBackoff: 5 * time.Minute, AuthFailures: 3, dial: func() (radio, error) { return mdwifi.New() }, linkUp: linkUp}
+		MaxBackoff: 5 * time.Minute, ScanInterval: 5 * time.Second, AuthFailures: 3, dial: func() (radio, error) { return mdwifi.New() }, linkUp: linkUp}
 }
 
 // Name is "nl80211".
@@ -89,7 +94,9 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 				set(StateError, err.Error())
 			}
 		}
-		set(StateScanning, st.LastError)
+		if st.State != StateNotInRange { // scanning again while out of range is still out of range
+			set(StateScanning, st.LastError)
+		}
 		if err := r.Scan(ctx, ifi); err != nil && ctx.Err() == nil {
 			b.Log.Debug("scan", "err", err)
 		}
@@ -99,12 +106,16 @@ func (b *NL80211) Run(ctx context.Context, iface string, nets []Network, report 
 			skip[ssid] = n >= b.AuthFailures
 		}
 		n, ok := choose(nets, bssOf(aps), skip)
-		if !ok {
+		if !ok && !allRefused(failures, nets, b.AuthFailures) {
 			set(StateNotInRange, fmt.Sprintf("none of the %d configured networks is in range", len(nets)))
-			if allRefused(failures, nets, b.AuthFailures) {
-				set(StateAuthFailed, fmt.Sprintf("every network refused the key %d times; wrong key? retrying in %s", b.AuthFailures, backoff))
-				clear(failures) // try again after the back-off, slowly
+			if !wait.Sleep(ctx, b.ScanInterval) {
+				break
 			}
+			continue
+		}
+		if !ok {
+			set(StateAuthFailed, fmt.Sprintf("every network refused the key %d times; wrong key? retrying in %s", b.AuthFailures, backoff))
+			clear(failures) // try again after the back-off, slowly
 		} else if err := b.join(ctx, r, ifi, n); err != nil {
 			failures[n.SSID]++
 			msg := fmt.Sprintf("%s: %v", n.SSID, err)

@@ -106,8 +106,16 @@ func (ix *modIndex) load(log *slog.Logger, name, params string, done map[string]
 	if depth > 32 {
 		return fmt.Errorf("module %s: dependencies nest too deep", name)
 	}
+	// Soft pre-dependencies are best effort, and often an alias that several modules offer
+	// (ext4's "crypto-crc32c": crc32c_intel, which needs SSE4.2, and crc32c_generic): each
+	// is tried, as modprobe does.
 	for _, p := range ix.Pre[name] {
-		_ = ix.load(log, p, "", done, depth+1) // soft: best effort
+		mods, _ := ix.resolve(p)
+		for _, m := range mods {
+			if err := ix.load(log, m, "", done, depth+1); err != nil {
+				log.Debug("soft dependency not loaded", "module", name, "dependency", m, "err", err)
+			}
+		}
 	}
 	deps := ix.Deps[name]
 	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -204,66 +202,6 @@ func TestPigwPersistsAcrossReboot(t *testing.T) {
 	}
 }
 
-// TestPigwPowerCut kills QEMU while a client writes; every acknowledged write is there after
-// the next boot.
-func TestPigwPowerCut(t *testing.T) {
-	perm, bootDisk := disks(t, "")
-	acked := map[string]int{}
-	for round := range 3 {
-		vm := bootPigw(t, perm, bootDisk)
-		s := session(t, vm, false)
-		until(t, s, coap.NewRequest(coap.GET, "resource1"), 60*time.Second)
-		for uri, v := range acked { // what the round before acknowledged is there
-			r := until(t, s, coap.NewRequest(coap.GET, uri), 10*time.Second)
-			got, _ := strconv.Atoi(string(r.Payload))
-			if r.Code != coap.Content || got < v {
-				t.Errorf("round %d: %s is %s %q, acknowledged %d before the cut", round, uri, r.Code, r.Payload, v)
-			}
-		}
-		if round > 0 && !strings.Contains(vm.Console(), `msg="state recovered"`) {
-			t.Errorf("round %d: the appliance did not say what it recovered", round)
-		}
-		var mu sync.Mutex
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range 3 {
-			uri := fmt.Sprintf("cut/r%d", w)
-			wg.Go(func() {
-				for v := acked[uri] + 1; ; v++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					req := coap.NewRequest(coap.PUT, uri)
-					req.Payload = []byte(strconv.Itoa(v))
-					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-					r, err := s.Do(ctx, req)
-					cancel()
-					if err == nil && (r.Code == coap.Code(65) || r.Code == coap.Changed) {
-						mu.Lock()
-						acked[uri] = v
-						mu.Unlock()
-					}
-				}
-			})
-		}
-		time.Sleep(time.Duration(500+rand.IntN(1500)) * time.Millisecond)
-		vm.Kill() // the power cut
-		close(stop)
-		wg.Wait()
-		t.Logf("round %d: cut after acknowledged writes %v", round, acked)
-	}
-	vm := bootPigw(t, perm, bootDisk)
-	s := session(t, vm, false)
-	for uri, v := range acked {
-		r := until(t, s, coap.NewRequest(coap.GET, uri), 60*time.Second)
-		if got, _ := strconv.Atoi(string(r.Payload)); got < v {
-			t.Errorf("final: %s is %q, acknowledged %d", uri, r.Payload, v)
-		}
-	}
-}
-
 // TestPigwBrokenDisks boots with a zeroed /perm superblock and a pigw.yaml that does not parse:
 // the appliance serves anyway and its log says what is wrong.
 func TestPigwBrokenDisks(t *testing.T) {
@@ -324,32 +262,59 @@ func TestPigwSubsystemRestart(t *testing.T) {
 	}
 }
 
-// TestPigwWatchdogAndPoweroff gives the guest QEMU's i6300esb watchdog: pigw arms it and pings
-// it while its supervisor lives, so the guest outlives the 15 s timeout (an unpinged i6300esb
-// resets it, which ends QEMU here); then an admin's POST /sys/poweroff powers off cleanly.
-func TestPigwWatchdogAndPoweroff(t *testing.T) {
+// bootWatchdog boots pigw with QEMU's i6300esb watchdog and QEMU's events (QMP): init is
+// pigw itself, or a guest program that execs /pigw.
+func bootWatchdog(t *testing.T, init string) *VM {
+	t.Helper()
 	perm, bootDisk := disks(t, "system:\n  modules: [virtio_net, i6300esb]\n")
-	vm := Start(t, Options{
+	o := Options{
 		Init:       pigwBinary(t),
 		Files:      map[string][]byte{"/etc/pigw.yaml": []byte(etcConfig)},
 		Modules:    append(append([]string(nil), pigwModules...), "i6300esb"),
 		PermDisk:   perm,
 		BootDisk:   bootDisk,
 		ForwardUDP: []int{5683, 5684},
-		QEMUArgs:   []string{"-device", "i6300esb"},
-	})
-	if _, err := vm.WaitConsole(regexp.MustCompile(`msg="hardware watchdog armed" timeout_seconds=15`), 60*time.Second); err != nil {
-		t.Fatalf("watchdog not armed: %v", err)
+		QEMUArgs:   []string{"-device", "i6300esb"}, // its default action: reset the machine
+		QMP:        true,
 	}
+	if init != "" {
+		prog, err := os.ReadFile(o.Init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Init, o.Files["/pigw"] = init, prog
+	}
+	vm := Start(t, o)
+	// The timeout in pigw's line is the one the driver reports back (WDIOC_GETTIMEOUT); a
+	// refused WDIOC_SETTIMEOUT would be a warning with the driver's error.
+	waitFor(t, vm, `msg="hardware watchdog armed" timeout_seconds=15 identity="i6300ESB timer"`, 60*time.Second)
+	if pigwLogShows(vm, "hardware watchdog refused the timeout") || pigwLogShows(vm, "hardware watchdog timeout unknown") {
+		t.Errorf("the timeout was not taken:\n%s", vm.Console())
+	}
+	return vm
+}
+
+// TestPigwWatchdogAndPoweroff: pigw arms QEMU's i6300esb watchdog with a 15 s timeout (the
+// kernel's own sysfs says so, through /sys/info) and pings it while its supervisor lives, so
+// the guest outlives the timeout and QEMU reports no watchdog action; Ctrl-\ on the console
+// dumps the goroutines; then an admin's POST /sys/poweroff powers the machine off: the
+// kernel's "reboot: Power down" line, and QEMU's SHUTDOWN event with reason guest-shutdown
+// (a reboot, a panic or a watchdog reset is guest-reset, and under -no-reboot ends QEMU
+// just the same).
+func TestPigwWatchdogAndPoweroff(t *testing.T) {
+	vm := bootWatchdog(t, "")
 	armed := time.Now()
 	s := session(t, vm, false)
 	until(t, s, coap.NewRequest(coap.GET, "resource1"), 30*time.Second)
 	r := until(t, s, coap.NewRequest(coap.GET, "sys/info"), 5*time.Second)
 	var info struct {
-		Watchdog struct{ Identity, State string }
+		Watchdog struct {
+			Identity, State string
+			Timeout         int `json:"timeout_seconds"`
+		}
 	}
-	if err := json.Unmarshal(r.Payload, &info); err != nil || info.Watchdog.State != "active" || info.Watchdog.Identity != "i6300ESB timer" {
-		t.Errorf("/sys/info watchdog %+v (%v): want the i6300ESB, active", info.Watchdog, err)
+	if err := json.Unmarshal(r.Payload, &info); err != nil || info.Watchdog.State != "active" || info.Watchdog.Identity != "i6300ESB timer" || info.Watchdog.Timeout != 15 {
+		t.Errorf("/sys/info watchdog %+v (%v): want the i6300ESB, active, 15 s", info.Watchdog, err)
 	}
 	// Ctrl-\ on the serial console: every goroutine's stack, and the appliance lives on.
 	if err := vm.SendConsole([]byte{0x1c}); err != nil {
@@ -366,11 +331,51 @@ func TestPigwWatchdogAndPoweroff(t *testing.T) {
 	if r := until(t, admin, coap.NewRequest(coap.POST, "sys/poweroff"), 10*time.Second); r.Code != coap.Changed {
 		t.Fatalf("poweroff: %s", r.Code)
 	}
-	if err := vm.Wait(30 * time.Second); err != nil {
+	ev, err := vm.WaitEvent("SHUTDOWN", 30*time.Second)
+	if err != nil {
 		t.Fatalf("no poweroff: %v", err)
 	}
-	if !strings.Contains(vm.Console(), `msg="powering off"`) {
-		t.Error("no clean poweroff on the console")
+	if err := vm.Wait(10 * time.Second); err != nil {
+		t.Fatalf("QEMU after %s: %v", ev, err)
+	}
+	if ev.Data["reason"] != "guest-shutdown" {
+		t.Errorf("QEMU stopped with %s: want reason guest-shutdown", ev)
+	}
+	for _, e := range vm.Events() {
+		if e.Name == "WATCHDOG" {
+			t.Errorf("the watchdog fired: %s", e)
+		}
+	}
+	if !strings.Contains(vm.Console(), `msg="powering off"`) || !strings.Contains(vm.Console(), "reboot: Power down") {
+		t.Errorf("no clean poweroff on the console (pigw's powering off and the kernel's reboot: Power down)")
+	}
+}
+
+// TestPigwWatchdogResetsAHungAppliance is the watchdog's negative control: the same guest, but
+// with testdata/hanginit as /init, which execs pigw and, 7 s after the watchdog became active,
+// freezes every thread of PID 1 with the kernel's cgroup freezer, as a deadlock or a process
+// stuck in the kernel would stop them. The pings stop, and QEMU's i6300esb resets the machine
+// (QEMU's WATCHDOG event, action reset) within the 15 s timeout, 10 to 15 s after the
+// freeze, since the last ping came at most 5 s before it. The driver's own default, 30 s,
+// would take 20 s at least.
+func TestPigwWatchdogResetsAHungAppliance(t *testing.T) {
+	vm := bootWatchdog(t, GuestProgram(t, "./internal/vmtest/testdata/hanginit"))
+	frozen := waitFor(t, vm, `hanginit: PID 1 frozen \(\d+ threads\)[^\n]*`, 60*time.Second)
+	at := time.Now()
+	ev, err := vm.WaitEvent("WATCHDOG", 60*time.Second)
+	if err != nil {
+		t.Fatalf("after %q: %v", frozen, err)
+	}
+	took := ev.At.Sub(at)
+	t.Logf("%s; QEMU's %s %.1fs later", frozen, ev, took.Seconds())
+	if ev.Data["action"] != "reset" {
+		t.Errorf("watchdog event %s: want action reset", ev)
+	}
+	if took > 18*time.Second {
+		t.Errorf("the watchdog fired %.1fs after PID 1 froze: not the 15 s timeout", took.Seconds())
+	}
+	if sd, err := vm.WaitEvent("SHUTDOWN", 10*time.Second); err != nil || sd.Data["reason"] != "guest-reset" {
+		t.Errorf("after the watchdog: %s %v, want QEMU's SHUTDOWN with reason guest-reset (-no-reboot)", sd, err)
 	}
 }
 

@@ -25,7 +25,7 @@
 // vfat needs nls_cp437 and nls_ascii (the default codepage and iocharset), which are not even
 // soft dependencies ("codepage cp437 not found"). Start adds soft dependencies to the
 // initramfs by itself, the nls modules only when listed in Options.Modules; loading them
-// first is the guest's job (testdata/testinit shows how).
+// first is the guest's job: pigw's boot.LoadModules does it (testdata/testinit uses it too).
 package vmtest
 
 import (
@@ -95,6 +95,10 @@ type Options struct {
 	// StartTimeout bounds how long Start waits for the first byte on the serial console;
 	// default 60s.
 	StartTimeout time.Duration
+	// QMP connects the harness to QEMU's machine protocol before the guest starts, for the
+	// events QEMU reports (VM.WaitEvent, VM.Events): why the machine stopped, what its
+	// watchdog did (qmp.go).
+	QMP bool
 }
 
 // VM is a running (or exited) QEMU guest.
@@ -111,6 +115,9 @@ type VM struct {
 	waitErr error         // QEMU's exit status, valid after done
 	killed  bool
 	mu      sync.Mutex
+
+	qmpPath string // QEMU's QMP socket, "" without Options.QMP
+	events  eventLog
 }
 
 // KernelDir returns the directory fetch-kernel.sh filled ($PIGW_VM_KERNEL_DIR, default
@@ -209,6 +216,16 @@ func Start(t testing.TB, o Options) *VM {
 	}
 
 	vm := newVM(t, o.ForwardUDP)
+	var qmpArgs []string
+	if o.QMP {
+		qdir, path, err := qmpSocket()
+		if err != nil {
+			t.Fatalf("vmtest: %v", err)
+		}
+		t.Cleanup(func() { os.RemoveAll(qdir) })
+		vm.qmpPath, vm.events.ended = path, make(chan struct{})
+		qmpArgs = []string{"-qmp", "unix:" + path + ",server=on,wait=on"}
+	}
 	args := append([]string{"-accel", "tcg"}, a.machine...)
 	args = append(args,
 		"-m", o.Memory,
@@ -226,7 +243,7 @@ func Start(t testing.TB, o Options) *VM {
 			args = append(args, "-drive", "file="+d+",if=virtio,format=raw")
 		}
 	}
-	vm.launch(a.qemu, append(args, o.QEMUArgs...), o.StartTimeout)
+	vm.launch(a.qemu, append(append(args, qmpArgs...), o.QEMUArgs...), o.StartTimeout)
 	return vm
 }
 
@@ -303,6 +320,12 @@ func (vm *VM) start(qemu string, args []string, startTimeout time.Duration) erro
 			t.Logf("vmtest: QEMU %s\n--- serial console ---\n%s\n--- QEMU stderr ---\n%s", strings.Join(vm.cmd.Args, " "), vm.Console(), vm.stderr.String())
 		}
 	})
+	if vm.qmpPath != "" { // QEMU starts the guest once the harness is connected
+		if err := vm.connectQMP(vm.qmpPath, startTimeout); err != nil {
+			vm.Kill()
+			return err
+		}
+	}
 
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()

@@ -87,11 +87,14 @@ type Lab struct {
 	Lease time.Duration
 	// DHCPServer is "dnsmasq" or "udhcpd"; default by Lease as above.
 	DHCPServer string
-	// APStop stops hostapd (SIGTERM: it deauthenticates its stations) that long after the
-	// AP was first ready; APRestart starts it again that long after it stopped.
+	// APStop stops hostapd (SIGTERM: it deauthenticates its stations) that long after a
+	// station first connected, so a test can take the AP away from a joined station however
+	// long the station took to join; APRestart starts it again that long after it stopped.
 	APStop, APRestart time.Duration
-	// DHCPStop stops the DHCP server (its leases are forgotten) that long after the AP was
-	// first ready; DHCPRestart starts it again that long after it stopped.
+	// DHCPStop stops the DHCP server (its leases are forgotten) that long after it first
+	// acknowledged a lease, so a test can stop it between the station's lease and its
+	// renewal however long the station took to get there; DHCPRestart starts it again that
+	// long after it stopped.
 	DHCPStop, DHCPRestart time.Duration
 	// StationIface renames the station's interface (wlan1) before /pigw starts, e.g. to
 	// "wlan0" as on a Pi; default WiFiLabStation.
@@ -104,6 +107,9 @@ type Lab struct {
 
 // WiFiLabStationAddr is the address the lab's DHCP server always gives the station.
 const WiFiLabStationAddr = "192.168.77.60"
+
+// WiFiLabAPBSSID is the access point's BSSID: the address of mac80211_hwsim's first radio.
+const WiFiLabAPBSSID = "02:00:00:00:00:00"
 
 // Cmdline returns the kernel command line words apinit reads for the lab.
 func (l Lab) Cmdline() (string, error) {

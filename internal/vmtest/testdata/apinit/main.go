@@ -19,7 +19,9 @@
 // /dev stay (pigw takes EBUSY there as already mounted).
 //
 // After the exec the supervisor keeps running as a child of pigw: it restarts nothing by
-// itself, but carries out the schedule of the knobs below, counted from "ap ready".
+// itself, but carries out the schedule of the knobs below, counted from the station's first
+// connection (hostapd's from AP-STA-CONNECTED, the DHCP server's from its first acknowledged
+// lease), so that a test's schedule does not race the station's boot.
 //
 // Kernel command line words (PID 1 gets them as environment variables):
 //
@@ -30,9 +32,12 @@
 //	aplease=D        DHCP lease time (seconds, or a Go duration like 2m); default 2m
 //	apdhcp=S         dnsmasq or udhcpd (busybox); default dnsmasq, udhcpd when aplease < 2m,
 //	                 since dnsmasq never gives leases shorter than two minutes
-//	apstop=D         stop hostapd (SIGTERM: stations are deauthenticated) D after ap ready
+//	apstop=D         stop hostapd (SIGTERM: stations are deauthenticated) D after a station
+//	                 first connected (hostapd's AP-STA-CONNECTED)
 //	aprestart=D      start it again D after it stopped
-//	dhcpstop=D       stop the DHCP server D after ap ready (leases are forgotten)
+//	dhcpstop=D       stop the DHCP server D after it first acknowledged a lease (its
+//	                 "sending ACK" or "DHCPACK" line; its leases are forgotten): a test can
+//	                 stop it before the station renews, whenever the station got its lease
 //	dhcprestart=D    start it again D after it stopped
 //	apstaif=NAME     rename the station's interface wlan1 to NAME (e.g. wlan0) before pigw runs
 //
@@ -44,6 +49,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +61,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/appliance/boot"
 )
 
 const (
@@ -67,12 +75,11 @@ const (
 	toolPath = "/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-// modules are loaded in this order: without the crypto modules hostapd fails with "key
-// addition failed" (the kernel would ask /sbin/modprobe for ccm(aes) and the guest has none).
+// modules are loaded in this order, with pigw's own loader: without the crypto modules
+// hostapd fails with "key addition failed" (the kernel would ask /sbin/modprobe for ccm(aes),
+// and pigw, which answers such requests, is not running yet).
 var modules = []string{"ctr", "ccm", "gf128mul", "ghash-generic", "gcm", "cmac", "rfkill", "libarc4",
-	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim"}
-
-var moduleParams = map[string]string{"mac80211_hwsim": "radios=2"}
+	"cfg80211", "mac80211", "virtio_ring", "virtio", "mac80211_hwsim radios=2"}
 
 func logf(format string, args ...any) {
 	writeLine("apinit: " + fmt.Sprintf(format, args...))
@@ -221,18 +228,10 @@ func mountAll() {
 
 func loadModules() {
 	start := time.Now()
-	var uts unix.Utsname
-	_ = unix.Uname(&uts)
-	l, err := newLoader("/lib/modules/" + unix.ByteSliceToString(uts.Release[:]))
-	if err != nil {
-		fail("modules: %v", err)
+	if err := boot.LoadModules(slog.New(slog.NewTextHandler(os.Stdout, nil)), modules...); err != nil {
+		fail("%v", err)
 	}
-	for _, m := range modules {
-		if err := l.load(m); err != nil {
-			fail("load %s: %v", m, err)
-		}
-	}
-	logf("modules loaded: %s (%v)", strings.Join(l.order, " "), time.Since(start).Round(time.Millisecond))
+	logf("modules loaded: %s (%v)", strings.Join(modules, ", "), time.Since(start).Round(time.Millisecond))
 }
 
 // run runs a tool and fails the boot if it fails.
@@ -550,15 +549,25 @@ func supervise() {
 	}
 	hostapd := &proc{name: "hostapd", args: []string{tool("hostapd"), stateDir + "/hostapd.conf"}}
 
-	if err := dhcp.start(nil); err != nil {
+	acked := make(chan struct{})
+	var ackOnce sync.Once
+	onDHCPLine := func(l string) {
+		if strings.Contains(l, "sending ACK to ") || strings.Contains(l, "DHCPACK(") {
+			ackOnce.Do(func() { close(acked) })
+		}
+	}
+	if err := dhcp.start(onDHCPLine); err != nil {
 		fmt.Fprintf(readyW, "failed: %s: %v\n", dhcp.name, err)
 		os.Exit(1)
 	}
-	ready := make(chan struct{})
-	var once sync.Once
+	ready, connected := make(chan struct{}), make(chan struct{})
+	var readyOnce, connectedOnce sync.Once
 	onLine := func(l string) {
-		if strings.Contains(l, "AP-ENABLED") {
-			once.Do(func() { close(ready) })
+		switch {
+		case strings.Contains(l, "AP-ENABLED"):
+			readyOnce.Do(func() { close(ready) })
+		case strings.Contains(l, "AP-STA-CONNECTED"):
+			connectedOnce.Do(func() { close(connected) })
 		}
 	}
 	if err := hostapd.start(onLine); err != nil {
@@ -575,13 +584,14 @@ func supervise() {
 	readyW.Close()
 
 	var wg sync.WaitGroup
-	schedule := func(p *proc, stop, restart time.Duration, stopKnob, restartKnob string, onLine func(string)) {
+	schedule := func(p *proc, from <-chan struct{}, stop, restart time.Duration, stopKnob, restartKnob string, onLine func(string)) {
 		if stop <= 0 {
 			return
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-from
 			time.Sleep(stop)
 			suplogf("stopping %s (%s=%v)", p.name, stopKnob, stop)
 			p.stop()
@@ -599,124 +609,11 @@ func supervise() {
 	if c.probe != "" {
 		go probe(c.probe)
 	}
-	schedule(hostapd, c.apStop, c.apRestart, "apstop", "aprestart", nil)
-	schedule(dhcp, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", nil)
+	schedule(hostapd, connected, c.apStop, c.apRestart, "apstop", "aprestart", onLine)
+	schedule(dhcp, acked, c.dhcpStop, c.dhcpRestart, "dhcpstop", "dhcprestart", onDHCPLine)
 	wg.Wait()
 	// Stay the parent of the programs, copying their output, for as long as the guest runs.
 	select {}
-}
-
-// --- module loading, as testdata/testinit does it ------------------------------------------
-
-// loader loads modules with finit_module, dependencies first, as modprobe would.
-type loader struct {
-	dir     string
-	path    map[string]string   // name -> path relative to dir
-	deps    map[string][]string // name -> dependency paths, as modules.dep lists them
-	builtin map[string]bool
-	softPre map[string][]string // name -> names or aliases
-	alias   map[string][]string // alias -> names
-	done    map[string]bool
-	order   []string // names loaded, in order
-}
-
-func modName(p string) string {
-	b := filepath.Base(p)
-	if i := strings.Index(b, ".ko"); i >= 0 {
-		b = b[:i]
-	}
-	return strings.ReplaceAll(b, "-", "_")
-}
-
-func eachLine(file string, fn func(fields []string)) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if l := strings.TrimSpace(s.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			fn(strings.Fields(l))
-		}
-	}
-	return s.Err()
-}
-
-func newLoader(dir string) (*loader, error) {
-	l := &loader{dir: dir, path: map[string]string{}, deps: map[string][]string{},
-		builtin: map[string]bool{}, softPre: map[string][]string{}, alias: map[string][]string{},
-		done: map[string]bool{}}
-	err := eachLine(filepath.Join(dir, "modules.dep"), func(f []string) {
-		p := strings.TrimSuffix(f[0], ":")
-		l.path[modName(p)] = p
-		l.deps[modName(p)] = f[1:]
-	})
-	if err != nil {
-		return nil, err
-	}
-	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(f []string) { l.builtin[modName(f[0])] = true })
-	_ = eachLine(filepath.Join(dir, "modules.softdep"), func(f []string) {
-		if len(f) < 3 || f[0] != "softdep" {
-			return
-		}
-		pre := false
-		for _, w := range f[2:] {
-			switch w {
-			case "pre:":
-				pre = true
-			case "post:":
-				pre = false
-			default:
-				if pre {
-					l.softPre[modName(f[1])] = append(l.softPre[modName(f[1])], w)
-				}
-			}
-		}
-	})
-	_ = eachLine(filepath.Join(dir, "modules.alias"), func(f []string) {
-		if len(f) == 3 && f[0] == "alias" {
-			l.alias[f[1]] = append(l.alias[f[1]], modName(f[2]))
-		}
-	})
-	return l, nil
-}
-
-func (l *loader) load(name string) error {
-	name = modName(name)
-	if l.done[name] || l.builtin[name] {
-		return nil
-	}
-	l.done[name] = true
-	p, ok := l.path[name]
-	if !ok {
-		return fmt.Errorf("not in modules.dep")
-	}
-	for _, s := range l.softPre[name] {
-		cands := l.alias[s]
-		if _, ok := l.path[modName(s)]; ok {
-			cands = []string{modName(s)}
-		}
-		for _, c := range cands {
-			_ = l.load(c)
-		}
-	}
-	deps := l.deps[name]
-	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last
-		if err := l.load(modName(deps[i])); err != nil {
-			return fmt.Errorf("dependency %s: %w", deps[i], err)
-		}
-	}
-	f, err := os.Open(filepath.Join(l.dir, p))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := unix.FinitModule(int(f.Fd()), moduleParams[name], 0); err != nil && err != unix.EEXIST {
-		return err
-	}
-	l.order = append(l.order, name)
-	return nil
 }
 
 // The station's hwsim radio (the second) has this address, and the DHCP server gives it a

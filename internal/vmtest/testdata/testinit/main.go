@@ -1,6 +1,7 @@
 // Command testinit is the PID 1 that proves the vmtest harness: it mounts the kernel file
-// systems, loads modules the way an init without modprobe must (modules.dep dependencies and
-// modules.softdep pre-dependencies first), mounts and writes an ext4 disk, optionally reads
+// systems, loads modules with pigw's own loader (boot.LoadModules: modules.dep dependencies
+// and modules.softdep pre-dependencies first, as an init without modprobe must), mounts and
+// writes an ext4 disk, optionally reads
 // a FAT boot disk, brings up eth0 at QEMU's user-network address and answers UDP on 5683.
 //
 // Kernel command line words it reads (as environment variables, the kernel passes them so):
@@ -13,8 +14,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/appliance/boot"
 )
 
 func logf(format string, args ...any) {
@@ -53,23 +56,18 @@ func main() {
 	logf("up kernel=%s pid=%d", release, os.Getpid())
 
 	if mods := os.Getenv("vmtest_modules"); mods != "" {
-		l, err := newLoader("/lib/modules/" + release)
-		if err != nil {
+		log := slog.New(slog.NewTextHandler(os.Stdout, nil))
+		if err := boot.LoadModules(log, strings.Split(mods, ",")...); err != nil {
 			fail("modules: %v", err)
 		}
-		for _, m := range strings.Split(mods, ",") {
-			if err := l.load(m); err != nil {
-				fail("load %s: %v", m, err)
-			}
-		}
-		logf("modules loaded: %s (%v)", strings.Join(l.order, " "), time.Since(start).Round(time.Millisecond))
+		logf("modules loaded: %s (%v)", mods, time.Since(start).Round(time.Millisecond))
 	}
 
 	if token := os.Getenv("vmtest_token"); token != "" {
 		perm(token)
 	}
 	if os.Getenv("vmtest_boot") == "1" {
-		boot()
+		bootDisk()
 	}
 	network()
 
@@ -147,8 +145,8 @@ func perm(token string) {
 	logf("perm wrote: %s", b)
 }
 
-// boot mounts the FAT disk read-only at /boot and prints its top-level files.
-func boot() {
+// bootDisk mounts the FAT disk read-only at /boot and prints its top-level files.
+func bootDisk() {
 	_ = os.MkdirAll("/boot", 0o755)
 	if err := unix.Mount("/dev/vdb", "/boot", "vfat", unix.MS_RDONLY, ""); err != nil {
 		fail("mount /dev/vdb: %v", err)
@@ -207,117 +205,4 @@ func network() {
 		fail("eth0: %v", err)
 	}
 	logf("eth0 up 10.0.2.15/24")
-}
-
-// loader loads modules with finit_module, dependencies first, as modprobe would.
-type loader struct {
-	dir     string
-	path    map[string]string   // name -> path relative to dir
-	deps    map[string][]string // name -> dependency paths, as modules.dep lists them
-	builtin map[string]bool
-	softPre map[string][]string // name -> names or aliases
-	alias   map[string][]string // alias -> names
-	done    map[string]bool
-	order   []string // names loaded, in order
-}
-
-func modName(p string) string {
-	b := filepath.Base(p)
-	if i := strings.Index(b, ".ko"); i >= 0 {
-		b = b[:i]
-	}
-	return strings.ReplaceAll(b, "-", "_")
-}
-
-func eachLine(file string, fn func(fields []string)) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if l := strings.TrimSpace(s.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			fn(strings.Fields(l))
-		}
-	}
-	return s.Err()
-}
-
-func newLoader(dir string) (*loader, error) {
-	l := &loader{dir: dir, path: map[string]string{}, deps: map[string][]string{},
-		builtin: map[string]bool{}, softPre: map[string][]string{}, alias: map[string][]string{},
-		done: map[string]bool{}}
-	err := eachLine(filepath.Join(dir, "modules.dep"), func(f []string) {
-		p := strings.TrimSuffix(f[0], ":")
-		l.path[modName(p)] = p
-		l.deps[modName(p)] = f[1:]
-	})
-	if err != nil {
-		return nil, err
-	}
-	_ = eachLine(filepath.Join(dir, "modules.builtin"), func(f []string) { l.builtin[modName(f[0])] = true })
-	_ = eachLine(filepath.Join(dir, "modules.softdep"), func(f []string) {
-		if len(f) < 3 || f[0] != "softdep" {
-			return
-		}
-		pre := false
-		for _, w := range f[2:] {
-			switch w {
-			case "pre:":
-				pre = true
-			case "post:":
-				pre = false
-			default:
-				if pre {
-					l.softPre[modName(f[1])] = append(l.softPre[modName(f[1])], w)
-				}
-			}
-		}
-	})
-	_ = eachLine(filepath.Join(dir, "modules.alias"), func(f []string) {
-		if len(f) == 3 && f[0] == "alias" {
-			l.alias[f[1]] = append(l.alias[f[1]], modName(f[2]))
-		}
-	})
-	return l, nil
-}
-
-func (l *loader) load(name string) error {
-	name = modName(name)
-	if l.done[name] || l.builtin[name] {
-		return nil
-	}
-	l.done[name] = true
-	p, ok := l.path[name]
-	if !ok {
-		return fmt.Errorf("not in modules.dep")
-	}
-	// Soft pre-dependencies (ext4 -> crypto-crc32c): the kernel would request them through
-	// /sbin/modprobe. Any one of an alias's modules is enough; some fail on this CPU.
-	for _, s := range l.softPre[name] {
-		cands := l.alias[s]
-		if _, ok := l.path[modName(s)]; ok {
-			cands = []string{modName(s)}
-		}
-		for _, c := range cands {
-			_ = l.load(c)
-		}
-	}
-	deps := l.deps[name]
-	for i := len(deps) - 1; i >= 0; i-- { // modules.dep lists the deepest dependency last
-		if err := l.load(modName(deps[i])); err != nil {
-			return fmt.Errorf("dependency %s: %w", deps[i], err)
-		}
-	}
-	f, err := os.Open(filepath.Join(l.dir, p))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && err != unix.EEXIST {
-		return err
-	}
-	l.order = append(l.order, name)
-	return nil
 }
