@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-powercut test-editor vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-powercut test-editor yaml-language-server vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -56,10 +56,11 @@ wpa-supplicant:
 	bash image/fetch-arm64-programs.sh $(WPA_SUPPLICANT_DIR) wpasupplicant:wpa_supplicant
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq,
-## mtools, device-tree-compiler, python3-jsonschema), then vet and every test with the race detector.
-test: test-deps
+## mtools, device-tree-compiler, python3-jsonschema) and the YAML language server, then vet and every
+## test with the race detector.
+test: test-deps yaml-language-server
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
+	PIGW_YAML_LANGUAGE_SERVER=$(YLS) $(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
 
 ## vm-kernel: QEMU, host disk tools, Debian's amd64 and arm64 kernels with their modules and
 ## the WiFi lab's programs for both (cached).
@@ -79,16 +80,20 @@ POWERCUT_ROUNDS ?= 100
 test-powercut: vm-kernel test-deps
 	PIGW_POWERCUT_ROUNDS=$(POWERCUT_ROUNDS) $(GO) test -race -count=1 -timeout 60m -run '^TestPigwPowerCut$$' -v ./internal/vmtest/
 
-## test-editor: pigw.schema.json in the engine of editors: the YAML language server (npm's
-## yaml-language-server, which VS Code's YAML extension runs) checks the configurations of
-## appliance/config/testdata/corpus as an editor does, through the modeline. Needs node and npm;
-## the server is installed once into YLS_DIR.
+## yaml-language-server: the YAML language server that VS Code's YAML extension runs (npm's
+## yaml-language-server), installed once into YLS_DIR, for TestSchemaEditor.
 YLS_DIR ?= /var/cache/pigw-yaml-language-server
 YLS_VERSION ?= 1.25.0
-test-editor:
+YLS = $(YLS_DIR)/node_modules/yaml-language-server/bin/yaml-language-server
+yaml-language-server:
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@test -f $(YLS_DIR)/node_modules/yaml-language-server/package.json || npm install --prefix $(YLS_DIR) --no-audit --no-fund --silent yaml-language-server@$(YLS_VERSION)
-	PIGW_YAML_LANGUAGE_SERVER=$(YLS_DIR)/node_modules/yaml-language-server/bin/yaml-language-server \
-		$(GO) test -count=1 -run TestSchemaEditor -v ./appliance/config/
+
+## test-editor: pigw.schema.json in the engine of editors: the YAML language server checks the
+## configurations of appliance/config/testdata/corpus as an editor does, through the modeline
+## (make test runs it too).
+test-editor: yaml-language-server
+	PIGW_YAML_LANGUAGE_SERVER=$(YLS) $(GO) test -count=1 -run TestSchemaEditor -v ./appliance/config/
 
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
