@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,15 +35,26 @@ type PiOptions struct {
 	StartTimeout time.Duration
 	// QEMUArgs are appended to QEMU's command line.
 	QEMUArgs []string
-	// Attempts is how many times a boot that prints nothing is tried (about one in four of
-	// this QEMU's raspi3b boots hangs before the kernel's first line); default 3.
+	// Attempts is how many times a boot is tried that prints nothing (about one in four of
+	// this QEMU's raspi3b boots hangs before the kernel's first line) or, with ForwardUDP, whose
+	// USB network adapter never appears; default 3.
 	Attempts int
+	// USBTimeout bounds the wait, with ForwardUDP, for the kernel to register usb0; default
+	// 120s.
+	USBTimeout time.Duration
 }
 
+// usbNetUp is the kernel's line for QEMU's usb-net adapter, bound by cdc_ether as usb0.
+var usbNetUp = regexp.MustCompile(`usb0: register '`)
+
 // StartPi boots the image on an emulated Raspberry Pi 3 B and returns once the guest has
-// printed its first console byte, booting again when it stays silent. The test's log gets
-// what the firmware did (and what it did not: the settings the emulation cannot apply) and
-// how many boots it took.
+// printed its first console byte and, with ForwardUDP, once the kernel has registered the USB
+// network adapter those ports reach the guest through. It boots again when a boot stays silent
+// or the adapter never appears: QEMU's emulated USB host controller (dwc2) sometimes times out
+// under TCG while the kernel enumerates its hub ("hub_ext_port_status failed (err = -110)"),
+// most often on a loaded host, and a real Pi's does not. The test's log gets what the firmware
+// did (and what it did not: the settings the emulation cannot apply) and every boot that
+// failed and why.
 func StartPi(t testing.TB, o PiOptions) *VM {
 	t.Helper()
 	if _, err := exec.LookPath(qemuARM64); err != nil {
@@ -54,13 +66,16 @@ func StartPi(t testing.TB, o PiOptions) *VM {
 	if o.Attempts == 0 {
 		o.Attempts = 3
 	}
+	if o.USBTimeout == 0 {
+		o.USBTimeout = 120 * time.Second
+	}
 	emu, err := pifw.NewEmulation(o.Image, pifw.Pi3B, pifw.EmulationOptions{CardSize: o.CardSize, NoWatchdog: o.NoWatchdog})
 	if err != nil {
 		t.Fatalf("emulated Pi: %v", err)
 	}
 	t.Cleanup(func() { emu.Close() })
 	t.Logf("emulated %s, card %d MiB: %s", emu.Board.Model, emu.CardSize>>20, emu.Boot)
-	var silent []string
+	var failed []string
 	for attempt := 1; ; attempt++ {
 		vm := newVM(t, o.ForwardUDP)
 		args, err := emu.QEMUArgs("stdio", vm.netdev())
@@ -68,15 +83,38 @@ func StartPi(t testing.TB, o PiOptions) *VM {
 			t.Fatalf("emulated Pi: %v", err)
 		}
 		err = vm.start(qemuARM64, append(append(args, "-no-reboot"), o.QEMUArgs...), o.StartTimeout)
-		if err == nil {
-			if len(silent) > 0 {
-				t.Logf("emulated Pi: booted at attempt %d; silent before: %s", attempt, strings.Join(silent, ", "))
+		switch {
+		case err != nil && !errors.Is(err, errSilent):
+			t.Fatalf("emulated Pi, boot %d of %d: %v", attempt, o.Attempts, err)
+		case err != nil:
+			failed = append(failed, fmt.Sprintf("boot %d: nothing in %v", attempt, o.StartTimeout))
+		case len(o.ForwardUDP) > 0:
+			if _, err := vm.WaitConsole(usbNetUp, o.USBTimeout); err != nil {
+				failed = append(failed, fmt.Sprintf("boot %d: no usb0 in %v (%s)", attempt, o.USBTimeout, usbTrouble(vm.Console())))
+				vm.Kill()
+				break
+			}
+			fallthrough
+		default:
+			if len(failed) > 0 {
+				t.Logf("emulated Pi: booted at attempt %d; before: %s", attempt, strings.Join(failed, "; "))
 			}
 			return vm
 		}
-		if !errors.Is(err, errSilent) || attempt == o.Attempts {
-			t.Fatalf("emulated Pi, boot %d of %d: %v", attempt, o.Attempts, err)
+		if attempt == o.Attempts {
+			t.Fatalf("emulated Pi: no boot in %d attempts: %s", attempt, strings.Join(failed, "; "))
 		}
-		silent = append(silent, fmt.Sprintf("boot %d (nothing in %v)", attempt, o.StartTimeout))
 	}
+}
+
+// usbTrouble is the kernel's last line on USB, such as the hub's error.
+func usbTrouble(console string) string {
+	last := "the kernel said nothing of USB"
+	for _, l := range strings.Split(console, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") && (strings.Contains(l, "usb") || strings.Contains(l, "hub")) {
+			last = l
+		}
+	}
+	return last
 }
