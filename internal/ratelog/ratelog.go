@@ -11,6 +11,7 @@ package ratelog
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -51,9 +52,9 @@ type Kind struct {
 	example atomic.Pointer[example]
 }
 
-// example is the latest event of a kind, shown with its count.
+// example is an event of a kind, shown with its count.
 type example struct {
-	peer   string
+	peer   netip.AddrPort
 	detail string
 }
 
@@ -71,19 +72,49 @@ func (l *Log) Kind(name, msg string, level slog.Level) *Kind {
 }
 
 // Add counts one event from peer; detail says what went wrong (an error's text, a rule). The
-// first event of a kind is logged at once; later ones by Run. peer and detail are kept only as
-// the example of the next line, so a caller may pass strings it builds for the purpose, but
-// a hot path should pass what it already has.
-func (k *Kind) Add(peer, detail string) {
+// first event of a kind is logged at once; later ones by Run, with the first of each interval
+// as the example.
+func (k *Kind) Add(peer netip.AddrPort, detail string) {
+	switch k.count() {
+	case logNow:
+		k.logFirst(peer, detail)
+	case keep:
+		k.example.CompareAndSwap(nil, &example{peer: peer, detail: detail})
+	}
+}
+
+// AddBytes is Add for a detail in a buffer the caller reuses: it is copied only when kept.
+func (k *Kind) AddBytes(peer netip.AddrPort, detail []byte) {
+	switch k.count() {
+	case logNow:
+		k.logFirst(peer, string(detail))
+	case keep:
+		k.example.CompareAndSwap(nil, &example{peer: peer, detail: string(detail)})
+	}
+}
+
+type action int
+
+const (
+	counted action = iota // counted for the next line
+	keep                  // counted, and the interval's example
+	logNow                // the first of its kind
+)
+
+func (k *Kind) count() action {
 	if k.total.Add(1) == 1 {
-		k.l.log.Log(context.Background(), k.level, k.msg, "peer", peer, "detail", detail, "kind", k.name,
-			"note", "the next ones are counted, one line per "+k.l.interval.String())
-		return
+		return logNow
 	}
 	k.pending.Add(1)
 	if k.example.Load() == nil {
-		k.example.Store(&example{peer: peer, detail: detail})
+		return keep
 	}
+	return counted
+}
+
+func (k *Kind) logFirst(peer netip.AddrPort, detail string) {
+	k.l.log.Log(context.Background(), k.level, k.msg, "peer", peer.String(), "detail", detail, "kind", k.name,
+		"note", "the next ones are counted, one line per "+k.l.interval.String())
 }
 
 // Total is how many events of the kind there have been.
@@ -114,11 +145,11 @@ func (l *Log) Flush() {
 		if n == 0 {
 			continue
 		}
-		if ex == nil {
-			ex = &example{}
+		attrs := []any{"count", n, "within", l.interval.String()}
+		if ex != nil {
+			attrs = append(attrs, "example_peer", ex.peer.String(), "example_detail", ex.detail)
 		}
-		k.l.log.Log(context.Background(), k.level, k.msg, "count", n, "within", l.interval.String(),
-			"example_peer", ex.peer, "example_detail", ex.detail, "kind", k.name, "total", k.total.Load())
+		l.log.Log(context.Background(), k.level, k.msg, append(attrs, "kind", k.name, "total", k.total.Load())...)
 	}
 }
 

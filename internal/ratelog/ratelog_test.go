@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
@@ -62,7 +63,7 @@ func TestCountsInsteadOfLines(t *testing.T) {
 			l, out := newTestLog(time.Second)
 			k := l.Kind("dtls_refused", "DTLS session refused", slog.LevelWarn)
 			for i := range tc.events {
-				k.Add("192.0.2."+strconv.Itoa(i%250+1)+":5684", "too many sessions")
+				k.Add(netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i%250 + 1)}), 5684), "too many sessions")
 			}
 			if got := out.get(); len(got) != 1 || !strings.Contains(got[0], `peer=192.0.2.1:5684 detail="too many sessions" kind=dtls_refused`) {
 				t.Fatalf("before the interval, the log holds %d lines, starting %q; want the first event alone", len(got), got[:min(len(got), 2)])
@@ -101,7 +102,7 @@ func TestConcurrentAdds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 10000 {
-				k.Add(fmt.Sprintf("peer%d", g), "")
+				k.Add(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(g)}), 1), "")
 			}
 		}()
 	}
@@ -126,8 +127,12 @@ func TestConcurrentAdds(t *testing.T) {
 func TestAddDoesNotAllocate(t *testing.T) {
 	l, _ := newTestLog(time.Hour)
 	k := l.Kind("rejected", "requests rejected", slog.LevelInfo)
-	k.Add("first", "")
-	if n := testing.AllocsPerRun(1000, func() { k.Add("[2001:db8::1]:5683", "4.02 unknown critical option") }); n != 0 {
+	peer, detail := netip.MustParseAddrPort("[2001:db8::1]:5683"), []byte("4.02 unknown critical option")
+	k.Add(netip.MustParseAddrPort("192.0.2.1:1"), "")
+	if n := testing.AllocsPerRun(1000, func() {
+		k.Add(peer, "4.02 unknown critical option")
+		k.AddBytes(peer, detail)
+	}); n != 0 {
 		t.Errorf("Add allocates %v times", n)
 	}
 }
@@ -139,7 +144,7 @@ func TestKindsAreShared(t *testing.T) {
 	if a != b {
 		t.Error("the same name gave two kinds")
 	}
-	a.Add("p", "")
+	a.Add(netip.AddrPort{}, "")
 	l.Kind("y", "y happened", slog.LevelInfo)
 	if got := fmt.Sprint(l.Totals()); got != "map[x:1 y:0]" {
 		t.Errorf("totals %s", got)
@@ -156,7 +161,7 @@ func ExampleLog() {
 	l := New(slog.New(h), 10*time.Second)
 	refused := l.Kind("dtls_refused", "DTLS session refused", slog.LevelWarn)
 	for i := range 5000 {
-		refused.Add(fmt.Sprintf("127.0.%d.%d:40000", i/250, i%250+1), "no cookie")
+		refused.Add(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, byte(i / 250), byte(i%250 + 1)}), 40000), "no cookie")
 	}
 	l.Flush() // Run does this every 10 s
 	fmt.Println(l.Totals())
