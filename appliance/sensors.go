@@ -124,21 +124,31 @@ func (sr *sensorResources) Snapshot(names []string, mt coap.MediaType) (pack []b
 
 // set publishes readings at sensors/<path>, making the resource of a quantity on first use.
 func (sr *sensorResources) set(path, sensor string, t time.Time, rs []sensors.Reading) error {
+	reps, err := sr.representations(sensor, t, rs)
+	if err != nil {
+		return err
+	}
 	sr.mu.Lock()
+	delete(sr.failing, path)
 	r := sr.res[path]
 	if r == nil {
+		// Added with its first reading, so that no GET and no /.well-known/core finds it
+		// without a value or its content formats.
 		q := rs[0]
-		var err error
 		r, err = sr.srv.AddResource("sensors/"+path, coap.WithMethods(coap.GET), coap.WithAttribute("rt", q.Name),
-			coap.WithAttribute("if", "core.s"), coap.WithAttribute("unit", q.Unit))
-		if err != nil {
-			sr.mu.Unlock()
-			return err
+			coap.WithAttribute("if", "core.s"), coap.WithAttribute("unit", q.Unit), coap.WithRepresentations(reps))
+		if err == nil {
+			sr.res[path] = r
 		}
-		sr.res[path] = r
+		sr.mu.Unlock()
+		return err
 	}
-	delete(sr.failing, path)
 	sr.mu.Unlock()
+	return r.SetRepresentations(reps)
+}
+
+// representations are readings as text, JSON, SenML JSON and SenML CBOR.
+func (sr *sensorResources) representations(sensor string, t time.Time, rs []sensors.Reading) ([]coap.Representation, error) {
 	var text strings.Builder
 	fields := map[string]any{"time": t.UTC().Format(time.RFC3339Nano)}
 	for _, rd := range rs {
@@ -152,18 +162,18 @@ func (sr *sensorResources) set(path, sensor string, t time.Time, rs []sensors.Re
 	}
 	sj, err := senml.JSON(sr.base+sensor+":", t, rs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sc, err := senml.CBOR(sr.base+sensor+":", t, rs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return r.SetRepresentations([]coap.Representation{
+	return []coap.Representation{
 		{MediaType: coap.TextPlain, Value: []byte(text.String())},
 		{MediaType: coap.AppJSON, Value: marshal(fields)},
 		{MediaType: coap.AppSenMLJSON, Value: sj},
 		{MediaType: coap.AppSenMLCBOR, Value: sc},
-	})
+	}, nil
 }
 
 // sensorSpecs turns the sensors section into the sampler's specs, with one bus per I2C bus

@@ -53,6 +53,7 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 	}{
 		{"sys/info", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithHandler(coap.GET, sr.info), coap.WithAttribute("rt", "pigw.info"), coap.WithHidden()}},
 		{"sys/log", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.log"), coap.WithHidden()}},
+		{"sys/counters", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithHandler(coap.GET, sr.counters), coap.WithAttribute("rt", "pigw.counters"), coap.WithHidden()}},
 		{"sys/config", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithValue(cfgText), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.config"), coap.WithHidden()}},
 		{"sys/reboot", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrReboot, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
 		{"sys/poweroff", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrPoweroff, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
@@ -103,6 +104,12 @@ func (sr *sysResources) info(coap.Incoming) coap.Answer {
 		}
 	}
 	return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(info)}
+}
+
+// counters answers GET /sys/counters: how many of each event peers can cause at any rate
+// there have been since the start (the log has them once per interval).
+func (sr *sysResources) counters(coap.Incoming) coap.Answer {
+	return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(sr.srv.Counters())}
 }
 
 // boardModel names the hardware: the device tree's model on a Pi, DMI on a PC or VM.

@@ -116,7 +116,7 @@ func (l *dtlsListener) serve(ctx context.Context) {
 		}
 		if int(l.open.Add(1)) > l.srv.cfg.DTLS.MaxSessions {
 			l.open.Add(-1)
-			l.srv.log.Warn("DTLS session refused: too many sessions", "peer", conn.RemoteAddr().String(), "limit", l.srv.cfg.DTLS.MaxSessions)
+			l.srv.events.dtlsRefused.Add(udpAddrPort(conn.RemoteAddr()), "too many sessions")
 			conn.Close()
 			continue
 		}
@@ -130,13 +130,12 @@ func (l *dtlsListener) serve(ctx context.Context) {
 // session does the handshake and answers the session's requests until it ends.
 func (l *dtlsListener) session(ctx context.Context, conn *dtls.Conn) {
 	defer conn.Close()
-	peer := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
-	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	peer := udpAddrPort(conn.RemoteAddr())
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	err := conn.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
-		l.srv.log.Info("DTLS handshake failed", "peer", peer.String(), "err", err)
+		l.srv.events.dtlsFailed.Add(peer, err.Error())
 		return
 	}
 	identity := ""
@@ -156,4 +155,14 @@ func (l *dtlsListener) session(ctx context.Context, conn *dtls.Conn) {
 		}
 		w.packet(w.rbuf[:n], peer, pktinfo{})
 	}
+}
+
+// udpAddrPort is a UDP peer's address, IPv4 unmapped.
+func udpAddrPort(a net.Addr) netip.AddrPort {
+	u, ok := a.(*net.UDPAddr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	ap := u.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

@@ -108,7 +108,7 @@ func (ep *endpoint) readLoop(ctx context.Context) {
 			if ep.closed.Load() || ctx.Err() != nil {
 				return
 			}
-			ep.srv.log.Warn("read", "addr", ep.local.String(), "err", err)
+			ep.srv.events.readFailures.Add(ep.local, err.Error())
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}

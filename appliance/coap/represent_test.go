@@ -90,3 +90,32 @@ func TestFailure(t *testing.T) {
 		t.Error("observer dropped by the failure")
 	}
 }
+
+// A resource added with its representations is complete from the start: no GET or
+// /.well-known/core finds it without them. Bad representations are refused with the rule.
+func TestWithRepresentations(t *testing.T) {
+	s, addr := newTestServer(t, Config{Limits: Limits{MaxValueSize: 16}})
+	reps := []Representation{{TextPlain, []byte("23 Cel")}, {AppJSON, []byte(`{"t":23}`)}}
+	if _, err := s.AddResource("sensors/room", WithMethods(GET), WithRepresentations(reps)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.LinkFormat(); got != `</sensors/room>;ct="0 50";obs` {
+		t.Errorf("link format %s", got)
+	}
+	c := dial(t, addr)
+	if m := c.do(codes.GET, "sensors/room", "", uintOpt(message.Accept, 50)); m.Code != codes.Content || string(m.Payload) != `{"t":23}` {
+		t.Errorf("Accept JSON: %v %q", m.Code, m.Payload)
+	}
+	for _, tt := range []struct {
+		reps []Representation
+		want string
+	}{
+		{nil, "add resource a: no representation"},
+		{[]Representation{{NoMediaType, []byte("x")}}, "add resource a: representation 0 needs a media type"},
+		{[]Representation{{TextPlain, make([]byte, 17)}}, "add resource a: text/plain representation of 17 bytes exceeds the limit of 16 bytes"},
+	} {
+		if _, err := s.AddResource("a", WithRepresentations(tt.reps)); err == nil || err.Error() != tt.want {
+			t.Errorf("%v: %v, want %s", tt.reps, err, tt.want)
+		}
+	}
+}

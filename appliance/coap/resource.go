@@ -1,6 +1,7 @@
 package coap
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,19 +144,9 @@ type Representation struct {
 // Accept, 4.06 when none matches), and each observer the one it registered for. The ETag, when
 // on, moves once for the change.
 func (r *Resource) SetRepresentations(reps []Representation) error {
-	if len(reps) == 0 {
-		return fmt.Errorf("set %s: no representation", r.uri)
-	}
-	max := r.srv.cfg.Limits.MaxValueSize
-	alts := make([]Representation, len(reps))
-	for i, rep := range reps {
-		if len(rep.Value) > max {
-			return fmt.Errorf("set %s: %s representation of %d bytes exceeds the limit of %d bytes", r.uri, rep.MediaType, len(rep.Value), max)
-		}
-		if !rep.MediaType.Valid() || rep.MediaType == NoMediaType {
-			return fmt.Errorf("set %s: representation %d needs a media type", r.uri, i)
-		}
-		alts[i] = Representation{MediaType: rep.MediaType, Value: slices.Clone(rep.Value)}
+	alts, err := checkRepresentations(reps, r.srv.cfg.Limits.MaxValueSize)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", r.uri, err)
 	}
 	r.mu.Lock()
 	if r.removed {
@@ -167,6 +158,37 @@ func (r *Resource) SetRepresentations(reps []Representation) error {
 	r.mu.Unlock()
 	r.changed()
 	return nil
+}
+
+// WithRepresentations sets the initial value in several formats, as SetRepresentations does
+// later: the resource is served complete from the moment it is added.
+func WithRepresentations(reps []Representation) ResourceOption {
+	return func(r *Resource) error {
+		alts, err := checkRepresentations(reps, r.srv.cfg.Limits.MaxValueSize)
+		if err != nil {
+			return err
+		}
+		r.alts, r.value, r.mediaType = alts, alts[0].Value, alts[0].MediaType
+		return nil
+	}
+}
+
+// checkRepresentations copies reps, each with a media type and within max bytes.
+func checkRepresentations(reps []Representation, max int) ([]Representation, error) {
+	if len(reps) == 0 {
+		return nil, errors.New("no representation")
+	}
+	alts := make([]Representation, len(reps))
+	for i, rep := range reps {
+		if len(rep.Value) > max {
+			return nil, fmt.Errorf("%s representation of %d bytes exceeds the limit of %d bytes", rep.MediaType, len(rep.Value), max)
+		}
+		if !rep.MediaType.Valid() || rep.MediaType == NoMediaType {
+			return nil, fmt.Errorf("representation %d needs a media type", i)
+		}
+		alts[i] = Representation{MediaType: rep.MediaType, Value: slices.Clone(rep.Value)}
+	}
+	return alts, nil
 }
 
 // SetFailure makes GET answer 5.03 Service Unavailable with diag as its diagnostic payload,

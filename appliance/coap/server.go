@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pigw/pigw/internal/ratelog"
 )
 
 // Limits bound what clients can make the server hold, so memory stays bounded whatever they
@@ -49,7 +51,11 @@ type Config struct {
 	Limits           Limits // zero fields take DefaultLimits
 	Persister        Persister
 	Logger           *slog.Logger
-	Readers          int // goroutines reading each socket; 0 means 2
+	// Events counts what peers can cause at any rate (malformed datagrams, rejected requests,
+	// refused and failed DTLS sessions) and logs it once per interval; nil: a ratelog.Log of
+	// its own on Logger. The server runs it while it serves.
+	Events  *ratelog.Log
+	Readers int // goroutines reading each socket; 0 means 2
 }
 
 // Server is a CoAP server with a resource tree (the original's Coap module in server role).
@@ -62,6 +68,7 @@ type Server struct {
 	hidden    int // resources of the appliance itself, not counted against MaxResources
 	onNew     atomic.Pointer[func(*Resource)]
 
+	events  *events
 	dedup   *dedupCache
 	blocks  *blockStore
 	notify  *notifier
@@ -103,7 +110,10 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, resources: make(map[string]*Resource), ackTimeout: ackTimeout}
+	if cfg.Events == nil {
+		cfg.Events = ratelog.New(cfg.Logger, 0)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, resources: make(map[string]*Resource), ackTimeout: ackTimeout, events: newEvents(cfg.Events)}
 	s.dedup = newDedupCache(cfg.Limits.DedupEntries, exchangeLifetime)
 	s.blocks = newBlockStore(cfg.Limits.BlockTransfers, cfg.Limits.MaxValueSize)
 	s.notify = newNotifier(s)
@@ -370,6 +380,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		wg.Go(func() { l.serve(ctx) })
 	}
 	wg.Go(func() { s.sweep(ctx) })
+	wg.Go(func() { s.events.log.Run(ctx) })
 	if s.cfg.ServiceDiscovery {
 		wg.Go(func() { s.joinGroups(ctx) })
 	}

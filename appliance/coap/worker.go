@@ -49,7 +49,8 @@ type request struct {
 // packet handles one datagram: classifies it, deduplicates it and answers it.
 func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 	if len(pkt) < 4 || pkt[0]>>6 != 1 {
-		return // not CoAP version 1: silently ignored (RFC 7252 §3)
+		w.srv.events.malformed.Add(from, "not a CoAP version 1 message")
+		return // silently ignored (RFC 7252 §3)
 	}
 	typ := message.Type(pkt[0] >> 4 & 3)
 	code := codes.Code(pkt[1])
@@ -101,6 +102,7 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 func (w *worker) answer(pkt []byte, typ message.Type, mid uint16, from netip.AddrPort, multicast bool) ([]byte, func()) {
 	if _, err := coder.DefaultCoder.Decode(pkt, &w.in); err != nil {
 		// A message format error: a CON one is rejected with RST, a NON one ignored.
+		w.srv.events.malformed.Add(from, err.Error())
 		if typ == message.Confirmable {
 			return emptyMessage(message.Reset, mid, w.wbuf), nil
 		}
@@ -109,6 +111,9 @@ func (w *worker) answer(pkt []byte, typ message.Type, mid uint16, from netip.Add
 	rq := request{msg: &w.in, peer: from, multicast: multicast}
 	w.rep.reset()
 	after := w.serve(&rq, w.rep)
+	if isRejection(w.rep.code) {
+		w.srv.events.rejected.AddBytes(from, w.rep.payload)
+	}
 	if suppressed(&rq, w.rep.code) {
 		return nil, after
 	}

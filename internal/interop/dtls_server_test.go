@@ -81,7 +81,7 @@ func TestDTLSServer(t *testing.T) {
 	}
 	// A record the server cannot decrypt is dropped (RFC 6347 §4.1.2.7), so a wrong key shows
 	// as a handshake that never completes: logged when the server's handshake timeout ends.
-	s.waitLog(regexp.MustCompile(`msg="DTLS handshake failed"`), 20*time.Second)
+	s.waitLog(regexp.MustCompile(`msg="DTLS handshakes failed"`), 20*time.Second)
 	for _, secret := range []string{"secretPSK", "alicekey", "0a1b2c3d", "guess"} {
 		if strings.Contains(s.Log(), secret) {
 			t.Errorf("the log shows a key (%q)", secret)
