@@ -105,8 +105,7 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 		}
 		body = append(body, resp.Payload...)
 		if len(body) > s.opts.MaxBody {
-			resp.Err = fmt.Errorf("response body from %s larger than %d bytes", s.peer, s.opts.MaxBody)
-			return resp
+			return s.bodyTooLarge(resp)
 		}
 		next, _ := blockwise.EncodeBlockOption(szx, num+1, false)
 		follow := *req
@@ -117,11 +116,16 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 	}
 	if body != nil && resp.Err == nil {
 		if len(body)+len(resp.Payload) > s.opts.MaxBody {
-			resp.Err = fmt.Errorf("response body from %s larger than %d bytes", s.peer, s.opts.MaxBody)
-			return resp
+			return s.bodyTooLarge(resp)
 		}
 		resp.Payload = append(body, resp.Payload...)
 	}
+	return resp
+}
+
+// bodyTooLarge ends a Block2 transfer whose body passes MaxBody.
+func (s *Session) bodyTooLarge(resp Response) Response {
+	resp.Err = fmt.Errorf("response body from %s larger than %d bytes", s.peer, s.opts.MaxBody)
 	return resp
 }
 
