@@ -51,6 +51,9 @@ func dialDTLS(udp *net.UDPConn, remote netip.AddrPort, opts SessionOptions) (net
 		PSKIdentityHint:      []byte(opts.Identity),
 		CipherSuites:         pskSuites,
 		ExtendedMasterSecret: dtls.RequestExtendedMasterSecret,
+		// A connection ID from the server keeps the session when a NAT changes the
+		// client's port (RFC 9146); the client needs none from the server.
+		ConnectionIDGenerator: dtls.OnlySendCIDGenerator(),
 	}
 	conn, err := dtls.Client(dtlsnet.PacketConnFromConn(udp), net.UDPAddrFromAddrPort(remote), cfg)
 	if err != nil {

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/pion/dtls/v3"
+	"github.com/pigw/pigw/internal/dtlspsk"
 )
 
 // DTLSConfig is the server's DTLS 1.2 endpoint with pre-shared keys (the original's psk and
@@ -63,12 +61,12 @@ func fillDTLS(d *DTLSConfig) {
 	}
 }
 
-// dtlsListener accepts DTLS sessions on one address.
+// dtlsListener serves DTLS sessions on one address. Its server (package dtlspsk) keeps no state
+// for a peer before the peer returned a cookie, so forged hellos cost a HelloVerifyRequest and
+// a count, not a session slot or a log line.
 type dtlsListener struct {
-	srv   *Server
-	ln    net.Listener
-	local netip.AddrPort
-	open  atomic.Int32
+	srv *Server
+	ln  *dtlspsk.Listener
 }
 
 func (s *Server) listenDTLS(addr string) (*dtlsListener, error) {
@@ -78,7 +76,13 @@ func (s *Server) listenDTLS(addr string) (*dtlsListener, error) {
 	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
 		network = "udp6"
 	}
-	cfg := &dtls.Config{
+	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(ap))
+	if err != nil {
+		return nil, fmt.Errorf("listen DTLS on %s: %w", addr, err)
+	}
+	_ = conn.SetReadBuffer(1 << 20)
+	ev := s.events
+	ln := dtlspsk.New(conn, dtlspsk.Config{
 		PSK: func(identity []byte) ([]byte, error) {
 			if k, ok := d.Keys[string(identity)]; ok {
 				return k, nil
@@ -88,62 +92,34 @@ func (s *Server) listenDTLS(addr string) (*dtlsListener, error) {
 			}
 			return nil, fmt.Errorf("unknown PSK identity %q", identity)
 		},
-		PSKIdentityHint:      []byte(d.Hint),
-		CipherSuites:         pskSuites,
-		ExtendedMasterSecret: dtls.RequestExtendedMasterSecret,
-	}
-	ln, err := dtls.Listen(network, net.UDPAddrFromAddrPort(ap), cfg)
-	if err != nil {
-		return nil, fmt.Errorf("listen DTLS on %s: %w", addr, err)
-	}
-	local := ln.Addr().(*net.UDPAddr).AddrPort()
-	return &dtlsListener{srv: s, ln: ln, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port())}, nil
+		Hint:             []byte(d.Hint),
+		MaxSessions:      d.MaxSessions,
+		HandshakeTimeout: dtlsHandshakeDeadline,
+		ConnectionID:     true,
+		Events: dtlspsk.Events{
+			Malformed:   ev.malformed,
+			HelloVerify: ev.dtlsCookies,
+			Refused:     ev.dtlsRefused,
+			Failed:      ev.dtlsFailed,
+		},
+	})
+	return &dtlsListener{srv: s, ln: ln}, nil
 }
 
-// serve accepts sessions until ctx is done; each is read by a goroutine of its own.
+// dtlsHandshakeDeadline is how long a peer that proved its address has to finish the handshake.
+const dtlsHandshakeDeadline = 5 * time.Second
+
+// serve runs sessions until ctx is done.
 func (l *dtlsListener) serve(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	go func() { <-ctx.Done(); l.ln.Close() }()
-	for {
-		conn, err := l.ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			l.srv.log.Debug("DTLS accept", "addr", l.local.String(), "err", err)
-			continue
-		}
-		if int(l.open.Add(1)) > l.srv.cfg.DTLS.MaxSessions {
-			l.open.Add(-1)
-			l.srv.events.dtlsRefused.Add(udpAddrPort(conn.RemoteAddr()), "too many sessions")
-			conn.Close()
-			continue
-		}
-		wg.Go(func() {
-			defer l.open.Add(-1)
-			l.session(ctx, conn.(*dtls.Conn))
-		})
-	}
+	l.ln.Serve(ctx, l.session)
 }
 
-// session does the handshake and answers the session's requests until it ends.
-func (l *dtlsListener) session(ctx context.Context, conn *dtls.Conn) {
-	defer conn.Close()
-	peer := udpAddrPort(conn.RemoteAddr())
-	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	err := conn.HandshakeContext(hctx)
-	cancel()
-	if err != nil {
-		l.srv.events.dtlsFailed.Add(peer, err.Error())
-		return
-	}
-	identity := ""
-	if st, ok := conn.ConnectionState(); ok {
-		identity = string(st.IdentityHint)
-	}
-	l.srv.log.Debug("DTLS session", "peer", peer.String(), "identity", identity)
-	ep := &endpoint{srv: l.srv, local: l.local, secure: conn, identity: identity}
+// session answers the requests of one established session until it ends. With a connection
+// ID the client's address can change, so each datagram is attributed to the session's
+// address as of that datagram.
+func (l *dtlsListener) session(ctx context.Context, conn *dtlspsk.Conn) {
+	l.srv.log.Debug("DTLS session", "peer", conn.Peer().String(), "identity", conn.Identity())
+	ep := &endpoint{srv: l.srv, local: l.ln.Addr(), secure: conn, identity: conn.Identity()}
 	w := newWorkerSized(ep, dtlsReadBuffer)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -153,7 +129,7 @@ func (l *dtlsListener) session(ctx context.Context, conn *dtls.Conn) {
 		if err != nil {
 			return
 		}
-		w.packet(w.rbuf[:n], peer, pktinfo{})
+		w.packet(w.rbuf[:n], conn.Peer(), pktinfo{})
 	}
 }
 

@@ -15,6 +15,7 @@ type events struct {
 	log          *ratelog.Log
 	malformed    *ratelog.Kind // datagrams that are not CoAP messages
 	rejected     *ratelog.Kind // requests refused for their form or the server's limits
+	dtlsCookies  *ratelog.Kind // DTLS hellos answered with a cookie, nothing kept
 	dtlsRefused  *ratelog.Kind // DTLS peers refused a session
 	dtlsFailed   *ratelog.Kind // DTLS handshakes that did not complete
 	readFailures *ratelog.Kind // socket read errors
@@ -25,6 +26,7 @@ func newEvents(l *ratelog.Log) *events {
 		log:          l,
 		malformed:    l.Kind("malformed", "malformed datagrams", slog.LevelInfo),
 		rejected:     l.Kind("rejected", "requests rejected", slog.LevelInfo),
+		dtlsCookies:  l.Kind("dtls_hello_verify", "DTLS hellos answered with a cookie", slog.LevelDebug),
 		dtlsRefused:  l.Kind("dtls_refused", "DTLS sessions refused", slog.LevelWarn),
 		dtlsFailed:   l.Kind("dtls_handshake_failed", "DTLS handshakes failed", slog.LevelInfo),
 		readFailures: l.Kind("read_failed", "socket reads failed", slog.LevelWarn),
@@ -43,5 +45,5 @@ func isRejection(c codes.Code) bool {
 }
 
 // Counters are the totals of the events counted so far, by kind (malformed, rejected,
-// dtls_refused, dtls_handshake_failed, read_failed).
+// dtls_hello_verify, dtls_refused, dtls_handshake_failed, read_failed).
 func (s *Server) Counters() map[string]uint64 { return s.events.log.Totals() }

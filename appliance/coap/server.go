@@ -352,7 +352,7 @@ func (s *Server) DTLSAddrs() []netip.AddrPort {
 	defer s.listenMu.Unlock()
 	var as []netip.AddrPort
 	for _, l := range s.dtls {
-		as = append(as, l.local)
+		as = append(as, l.ln.Addr())
 	}
 	return as
 }
@@ -376,7 +376,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	for _, l := range s.dtls {
-		s.log.Info("listening for DTLS", "addr", l.local.String())
+		s.log.Info("listening for DTLS", "addr", l.ln.Addr().String())
 		wg.Go(func() { l.serve(ctx) })
 	}
 	wg.Go(func() { s.sweep(ctx) })
