@@ -35,6 +35,7 @@ type sysResources struct {
 	started time.Time
 	logRes  *coap.Resource
 	stop    chan error // a reboot or poweroff request, taken by Run
+	dtls    bool       // the server has a DTLS endpoint: info reports its sessions
 }
 
 func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *slog.Logger) (*sysResources, error) {
@@ -46,6 +47,7 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 	var admins []string
 	if cfg.CoAP.DTLS != nil {
 		admins = cfg.CoAP.DTLS.Admins
+		sr.dtls = true
 	}
 	for _, r := range []struct {
 		uri  string
@@ -93,6 +95,9 @@ func (sr *sysResources) info(coap.Incoming) coap.Answer {
 		"go":             runtime.Version(),
 		"pid1":           os.Getpid() == 1,
 		"state_dir":      sr.opts.StateDir,
+	}
+	if sr.dtls {
+		info["dtls_sessions"] = sr.srv.DTLSSessions()
 	}
 	if wd, ok := boot.ReadWatchdogState("/sys"); ok {
 		info["watchdog"] = wd

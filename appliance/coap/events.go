@@ -26,7 +26,7 @@ func newEvents(l *ratelog.Log) *events {
 		log:          l,
 		malformed:    l.Kind("malformed", "malformed datagrams", slog.LevelInfo),
 		rejected:     l.Kind("rejected", "requests rejected", slog.LevelInfo),
-		dtlsCookies:  l.Kind("dtls_hello_verify", "DTLS hellos answered with a cookie", slog.LevelDebug),
+		dtlsCookies:  l.Kind("dtls_hello_verify", "DTLS hellos answered with a cookie", slog.LevelInfo),
 		dtlsRefused:  l.Kind("dtls_refused", "DTLS sessions refused", slog.LevelWarn),
 		dtlsFailed:   l.Kind("dtls_handshake_failed", "DTLS handshakes failed", slog.LevelInfo),
 		readFailures: l.Kind("read_failed", "socket reads failed", slog.LevelWarn),

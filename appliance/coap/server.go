@@ -357,6 +357,17 @@ func (s *Server) DTLSAddrs() []netip.AddrPort {
 	return as
 }
 
+// DTLSSessions is the number of DTLS sessions, handshakes in progress included.
+func (s *Server) DTLSSessions() int {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	n := 0
+	for _, l := range s.dtls {
+		n += l.ln.Sessions()
+	}
+	return n
+}
+
 // Serve answers requests until ctx is done, then closes the sockets.
 func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
