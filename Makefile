@@ -104,10 +104,13 @@ test-deps:
 		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler and python3-jsonschema for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema; }
 
-## bench: pigw against libcoap's coap-server-notls in one run, and the image's figures (build
-## time cold and warm, size raw and compressed, QEMU start to first CoAP answer); prints them.
+## bench: pigw against libcoap's coap-server-notls in one run, DTLS against coap-server-openssl
+## (handshakes/s, GET/s, a handshake during floods of forged hellos: root), and the image's
+## figures (build time cold and warm, size raw and compressed, QEMU start to first CoAP answer);
+## prints them.
 bench: test-deps vm-kernel firmware
 	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
+	$(GO) test -run '^$$' -bench DTLS -benchtime 1x -timeout 20m ./internal/coapbench/
 	PIGW_FIRMWARE_DIR=$(FIRMWARE_DIR) $(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
 
 ## fuzz: every fuzz target in FUZZ_TARGETS (package:target) for FUZZTIME each (60s; 1000000x
