@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message/codes"
+
+	"github.com/pigw/pigw/internal/udpnat"
 )
 
 func TestDTLS(t *testing.T) {
@@ -115,5 +117,58 @@ func TestHandlerSeesIdentity(t *testing.T) {
 		if err != nil || r.Code != want {
 			t.Errorf("%s: %s %v", id, r.Code, err)
 		}
+	}
+}
+
+// TestDTLSSessionAcrossNATRebind: pigw's client behind a NAT whose port changes keeps its
+// session with pigw's server through the Connection ID the server gave it: requests are
+// answered, notifications of an observation reach the new port, and there is no second
+// handshake.
+func TestDTLSSessionAcrossNATRebind(t *testing.T) {
+	srv, err := NewServer(withListen(Config{DTLS: &DTLSConfig{Listen: []string{"127.0.0.1:0"}, Keys: map[string][]byte{"alice": []byte("alicekey")}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.AddResource("r", WithValue([]byte("v0")), WithMethods(GET))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startServer(t, srv)
+	nat, err := udpnat.New(t.Context(), srv.DTLSAddrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s := testSession(t, nat.Addr(), SessionOptions{Identity: "alice", PSK: []byte("alicekey"), Timeout: 3 * time.Second})
+	got := make(chan string, 4)
+	if _, err := s.Observe(ctx(t), "r", func(r Response) { got <- string(r.Payload) }); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-got; v != "v0" {
+		t.Fatalf("first notification %q", v)
+	}
+	hellos := srv.Counters()["dtls_hello_verify"]
+
+	to, err := nat.Rebind()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Do(ctx(t), NewRequest(GET, "r"))
+	if err != nil || string(r.Payload) != "v0" {
+		t.Fatalf("GET after the NAT moved to %s: %v %q", to, err, r.Payload)
+	}
+	_ = res.SetValue([]byte("v1"))
+	select {
+	case v := <-got:
+		if v != "v1" {
+			t.Errorf("notification after the move %q, want v1", v)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("no notification at the NAT's new port")
+	}
+	if h := srv.Counters()["dtls_hello_verify"]; h != hellos {
+		t.Errorf("%d new handshakes after the port change, want none", h-hellos)
+	}
+	if n := srv.DTLSSessions(); n != 1 {
+		t.Errorf("%d DTLS sessions, want 1", n)
 	}
 }

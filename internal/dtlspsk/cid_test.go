@@ -3,86 +3,14 @@ package dtlspsk
 import (
 	"context"
 	"net"
-	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/dtls/v3"
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
+
+	"github.com/pigw/pigw/internal/udpnat"
 )
-
-// nat forwards a client's datagrams to a server from a port it can change, as a NAT does when
-// its mapping expires.
-type nat struct {
-	t      *testing.T
-	front  *net.UDPConn
-	server netip.AddrPort
-
-	mu     sync.Mutex
-	back   *net.UDPConn
-	client netip.AddrPort
-}
-
-func newNAT(t *testing.T, server netip.AddrPort) *nat {
-	t.Helper()
-	front, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &nat{t: t, front: front, server: server}
-	n.rebind()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			k, from, err := front.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			n.mu.Lock()
-			n.client = from
-			back := n.back
-			n.mu.Unlock()
-			_, _ = back.WriteToUDPAddrPort(buf[:k], server)
-		}
-	}()
-	t.Cleanup(func() {
-		front.Close()
-		n.mu.Lock()
-		n.back.Close()
-		n.mu.Unlock()
-	})
-	return n
-}
-
-// rebind moves the forwarding to a new port; the old one is closed.
-func (n *nat) rebind() netip.AddrPort {
-	back, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			k, err := back.Read(buf)
-			if err != nil {
-				return
-			}
-			n.mu.Lock()
-			client := n.client
-			n.mu.Unlock()
-			_, _ = n.front.WriteToUDPAddrPort(buf[:k], client)
-		}
-	}()
-	n.mu.Lock()
-	old := n.back
-	n.back = back
-	n.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	return back.LocalAddr().(*net.UDPAddr).AddrPort()
-}
 
 func TestConnectionIDKeepsSessionAcrossNATRebind(t *testing.T) {
 	for _, tc := range []struct {
@@ -95,8 +23,11 @@ func TestConnectionIDKeepsSessionAcrossNATRebind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startServer(t, Config{ConnectionID: tc.cid})
-			n := newNAT(t, ts.l.Addr())
-			udp, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(n.front.LocalAddr().(*net.UDPAddr).AddrPort()))
+			n, err := udpnat.New(t.Context(), ts.l.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			udp, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(n.Addr()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +47,10 @@ func TestConnectionIDKeepsSessionAcrossNATRebind(t *testing.T) {
 				t.Fatalf("echo = %q", got)
 			}
 			verifies := len(ts.verify.get())
-			to := n.rebind()
+			to, err := n.Rebind()
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			if _, err := conn.Write([]byte("after")); err != nil {
 				t.Fatal(err)
