@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -67,7 +68,18 @@ func dialDTLS(udp *net.UDPConn, remote netip.AddrPort, opts SessionOptions) (net
 			// A server drops records it cannot decrypt, so a wrong key looks like silence.
 			return nil, fmt.Errorf("%w: DTLS handshake with %s as %q did not complete (the peer is silent, or the key is wrong)", ErrTimeout, remote, opts.Identity)
 		}
+		if refusedKey(err) {
+			return nil, fmt.Errorf("DTLS handshake with %s as %q: the server refused the key (a wrong key, or an identity it does not know)", remote, opts.Identity)
+		}
 		return nil, fmt.Errorf("DTLS handshake with %s as %q: %w", remote, opts.Identity, err)
 	}
 	return conn, nil
+}
+
+// refusedKey reports whether a handshake ended with the server's alert that it could not
+// authenticate the client's Finished: bad_record_mac, or RFC 4279's decrypt_error. pion keeps
+// its alert error type unexported, so its text is what can be matched.
+func refusedKey(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Alert Fatal: BadRecordMac") || strings.Contains(msg, "Alert Fatal: DecryptError")
 }

@@ -39,6 +39,8 @@ func TestDTLS(t *testing.T) {
 		if !tt.ok {
 			if err == nil {
 				t.Errorf("%s: session opened", tt.name)
+			} else if !strings.Contains(err.Error(), "the server refused the key") {
+				t.Errorf("%s: %v, want the server's refusal of the key", tt.name, err)
 			} else if strings.Contains(err.Error(), tt.key) {
 				t.Errorf("%s: error shows the key: %v", tt.name, err)
 			}

@@ -55,13 +55,16 @@ type Conn struct {
 	master       []byte
 	cipher       recordCipher
 	identity     string
-	seq0, seq1   uint64 // the next record sequence numbers of epochs 0 and 1
-	replay       replayWindow
-	flight       []outRecord
-	rto          time.Duration
-	retransmit   *time.Timer
-	deadline     *time.Timer
-	readDeadline time.Time
+	// unknownIdentity marks a handshake going on with a random key: the client's identity
+	// has none.
+	unknownIdentity bool
+	seq0, seq1      uint64 // the next record sequence numbers of epochs 0 and 1
+	replay          replayWindow
+	flight          []outRecord
+	rto             time.Duration
+	retransmit      *time.Timer
+	deadline        *time.Timer
+	readDeadline    time.Time
 }
 
 func newConn(l *Listener, peer netip.AddrPort, suite uint16) *Conn {
@@ -150,7 +153,11 @@ func (c *Conn) sealedRecord(rec []byte, from netip.AddrPort) {
 	case err != nil && c.state == handshaking:
 		// Only the Finished is protected so far, and the peer proved its address: the
 		// client's key is not the one of its identity.
-		c.failLocked(fmt.Sprintf("identity %q: the client's Finished does not authenticate (a wrong key)", c.identity), alertBadRecordMAC)
+		why := fmt.Sprintf("identity %q: the client's Finished does not authenticate (a wrong key)", c.identity)
+		if c.unknownIdentity {
+			why = fmt.Sprintf("identity %q: unknown", c.identity)
+		}
+		c.failLocked(why, alertBadRecordMAC)
 		return
 	case err != nil:
 		c.l.cfg.Events.Malformed.Add(from, "record failed authentication")

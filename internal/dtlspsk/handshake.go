@@ -140,8 +140,11 @@ func (c *Conn) keyExchange(msg []byte) {
 	identity := body[2:]
 	psk, err := c.l.cfg.PSK(identity)
 	if err != nil || len(psk) == 0 {
-		c.failLocked(fmt.Sprintf("identity %q: unknown", identity), alertUnknownPSKIdentity)
-		return
+		// RFC 4279 §2: go on with a key nobody has, so that an unknown identity fails as a
+		// wrong key does, and a client cannot probe which identities exist.
+		c.unknownIdentity = true
+		psk = make([]byte, 32)
+		_, _ = rand.Read(psk)
 	}
 	c.transcript = append(c.transcript, msg...)
 	var sessionHash []byte

@@ -241,11 +241,10 @@ func (l *Listener) helloVerify(to netip.AddrPort, h *hello) {
 
 // Alert descriptions sent (RFC 5246 §7.2, RFC 4279 §2).
 const (
-	alertCloseNotify        = 0
-	alertBadRecordMAC       = 20
-	alertHandshakeFailure   = 40
-	alertDecryptError       = 51
-	alertUnknownPSKIdentity = 115
+	alertCloseNotify      = 0
+	alertBadRecordMAC     = 20
+	alertHandshakeFailure = 40
+	alertDecryptError     = 51
 )
 
 // sendAlert sends a fatal alert in epoch 0 to a peer without a session, with record sequence
