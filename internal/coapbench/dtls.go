@@ -7,9 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -30,48 +27,16 @@ func DTLSAddr(p *Process) netip.AddrPort {
 
 // PigwDTLS is `pigw run` of bin with PigwConfig plus a DTLS endpoint on DTLSAddr.
 func PigwDTLS(bin string) Server {
-	return Server{Name: "pigw", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
-		cfg := filepath.Join(dir, "bench-dtls.yaml")
-		state := filepath.Join(dir, "state-dtls")
-		text := fmt.Sprintf("%s  dtls:\n    listen: [\"%s\"]\n    keys: {%s: %s}\n", PigwConfig(addr),
+	return pigwWith(bin, "pigw-dtls", func(addr netip.AddrPort) string {
+		return fmt.Sprintf("%s  dtls:\n    listen: [\"%s\"]\n    keys: {%s: %s}\n", PigwConfig(addr),
 			netip.AddrPortFrom(addr.Addr(), addr.Port()+1), BenchIdentity, BenchKey)
-		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(state, 0o755); err != nil {
-			return nil, err
-		}
-		p, err := startProcess(ctx, "pigw-dtls", dir, addr, bin, "run", "--config", cfg, "--state-dir", state)
-		if err != nil {
-			return nil, err
-		}
-		if err := waitServing(ctx, p, 10*time.Second); err != nil {
-			p.Stop()
-			return nil, err
-		}
-		return p, nil
-	}}
+	})
 }
 
 // LibcoapDTLS is libcoap's coap-server-openssl with the key BenchKey and a dynamic resource
 // BenchPath created by one PUT of BenchPayload.
 func LibcoapDTLS() Server {
-	return Server{Name: "libcoap", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
-		p, err := startProcess(ctx, "libcoap-dtls", dir, addr, "coap-server-openssl",
-			"-A", addr.Addr().String(), "-p", strconv.Itoa(int(addr.Port())), "-k", BenchKey, "-d", "10")
-		if err != nil {
-			return nil, err
-		}
-		if err := putUntilCreated(ctx, p); err != nil {
-			p.Stop()
-			return nil, err
-		}
-		if err := waitServing(ctx, p, 5*time.Second); err != nil {
-			p.Stop()
-			return nil, err
-		}
-		return p, nil
-	}}
+	return libcoapWith("libcoap-dtls", "coap-server-openssl", "-k", BenchKey)
 }
 
 // FreeUDPPortPair returns a loopback address whose port and the next were free a moment ago.

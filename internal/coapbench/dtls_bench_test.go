@@ -99,57 +99,54 @@ func BenchmarkDTLS(b *testing.B) {
 	}
 }
 
-// handshakeRate runs full handshakes (then close) from workers goroutines for d.
-func handshakeRate(ctx context.Context, addr netip.AddrPort, workers int, d time.Duration) (perSecond float64, failed int64) {
-	var done, bad atomic.Int64
+// closedLoop runs work in n goroutines for d; work calls ok or bad once per operation and
+// returns when ctx is done. It returns the rate of ok operations and the count of bad ones.
+func closedLoop(ctx context.Context, n int, d time.Duration, work func(ctx context.Context, ok, bad func())) (perSecond float64, failed int64) {
+	var done, failures atomic.Int64
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range workers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				c, err := DialDTLS(context.Background(), addr, 5*time.Second)
-				if err != nil {
-					bad.Add(1)
-					continue
-				}
-				c.Close()
-				done.Add(1)
-			}
-		})
+	for range n {
+		wg.Go(func() { work(ctx, func() { done.Add(1) }, func() { failures.Add(1) }) })
 	}
 	wg.Wait()
-	return float64(done.Load()) / time.Since(start).Seconds(), bad.Load()
+	return float64(done.Load()) / time.Since(start).Seconds(), failures.Load()
+}
+
+// handshakeRate runs full handshakes (then close) from workers goroutines for d.
+func handshakeRate(ctx context.Context, addr netip.AddrPort, workers int, d time.Duration) (perSecond float64, failed int64) {
+	return closedLoop(ctx, workers, d, func(ctx context.Context, ok, bad func()) {
+		for ctx.Err() == nil {
+			c, err := DialDTLS(context.Background(), addr, 5*time.Second)
+			if err != nil {
+				bad()
+				continue
+			}
+			c.Close()
+			ok()
+		}
+	})
 }
 
 // getRate runs closed-loop GETs over sessions established sessions for d.
 func getRate(ctx context.Context, addr netip.AddrPort, sessions int, d time.Duration) (perSecond float64, timeouts int64) {
-	var done, bad atomic.Int64
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range sessions {
-		wg.Go(func() {
-			c, err := DialDTLS(ctx, addr, 5*time.Second)
-			if err != nil {
-				bad.Add(1)
-				return
+	return closedLoop(ctx, sessions, d, func(ctx context.Context, ok, bad func()) {
+		c, err := DialDTLS(ctx, addr, 5*time.Second)
+		if err != nil {
+			bad()
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 2048)
+		for mid := uint16(0); ctx.Err() == nil; mid++ {
+			if err := GetDTLS(c, mid, buf, time.Second); err != nil {
+				bad()
+				continue
 			}
-			defer c.Close()
-			buf := make([]byte, 2048)
-			for mid := uint16(0); ctx.Err() == nil; mid++ {
-				if err := GetDTLS(c, mid, buf, time.Second); err != nil {
-					bad.Add(1)
-					continue
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	return float64(done.Load()) / time.Since(start).Seconds(), bad.Load()
+			ok()
+		}
+	})
 }
 
 // duringFlood floods addr with forged hellos at rate for 6 s and times a legitimate handshake

@@ -139,9 +139,15 @@ func tail(path string) string {
 // Libcoap is libcoap's coap-server-notls with a dynamic resource BenchPath
 // created by one PUT of BenchPayload.
 func Libcoap() Server {
+	return libcoapWith("libcoap", "coap-server-notls")
+}
+
+// libcoapWith is libcoap's server bin with args added, its log named after label, and the
+// dynamic resource BenchPath.
+func libcoapWith(label, bin string, args ...string) Server {
 	return Server{Name: "libcoap", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
-		p, err := startProcess(ctx, "libcoap", dir, addr, "coap-server-notls",
-			"-A", addr.Addr().String(), "-p", strconv.Itoa(int(addr.Port())), "-d", "10")
+		p, err := startProcess(ctx, label, dir, addr, bin,
+			append([]string{"-A", addr.Addr().String(), "-p", strconv.Itoa(int(addr.Port())), "-d", "10"}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -192,16 +198,22 @@ func PigwConfig(addr netip.AddrPort) string {
 // Pigw is `pigw run` of the binary bin with PigwConfig and a fresh state
 // directory.
 func Pigw(bin string) Server {
+	return pigwWith(bin, "pigw", PigwConfig)
+}
+
+// pigwWith is `pigw run` of bin with the configuration config(addr), its files and log named
+// after label.
+func pigwWith(bin, label string, config func(netip.AddrPort) string) Server {
 	return Server{Name: "pigw", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
-		cfg := filepath.Join(dir, "bench.yaml")
-		state := filepath.Join(dir, "state")
-		if err := os.WriteFile(cfg, []byte(PigwConfig(addr)), 0o644); err != nil {
+		cfg := filepath.Join(dir, label+".yaml")
+		state := filepath.Join(dir, label+"-state")
+		if err := os.WriteFile(cfg, []byte(config(addr)), 0o644); err != nil {
 			return nil, err
 		}
 		if err := os.MkdirAll(state, 0o755); err != nil {
 			return nil, err
 		}
-		p, err := startProcess(ctx, "pigw", dir, addr, bin, "run", "--config", cfg, "--state-dir", state)
+		p, err := startProcess(ctx, label, dir, addr, bin, "run", "--config", cfg, "--state-dir", state)
 		if err != nil {
 			return nil, err
 		}

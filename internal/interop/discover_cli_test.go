@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -176,12 +175,7 @@ func hostNames(hosts map[string][]string) []string {
 // is expected within --wait 6s; --wait 2s is enough for pigw, whose leisure
 // here is 300 ms.
 func TestDiscoverCLI(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the discover test needs root (for ip netns) and CI=true: run the tests as root")
-		}
-		t.Skip("the discover test needs root, for ip netns")
-	}
+	needRoot(t, "the discover test", "for ip netns")
 	ipBin := needTool(t, "ip", "iproute2")
 	libcoap := needTool(t, "coap-server-notls", "libcoap3-bin")
 	t.Parallel()

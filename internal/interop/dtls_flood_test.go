@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,12 +18,7 @@ import (
 // forged hello gets a cookie and nothing else; the log gets a line or two, RSS stays flat, and
 // afterwards no session is left.
 func TestDTLSFlood(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the DTLS flood test forges source addresses with a raw socket: run the tests as root")
-		}
-		t.Skip("the DTLS flood test needs root, for a raw socket")
-	}
+	needRoot(t, "the DTLS flood test", "for a raw socket that forges source addresses")
 	port := freePort(t)
 	s := startServer(t, seedConfig(fmt.Sprintf(`  dtls:
     listen: ["127.0.0.1:%d"]

@@ -65,6 +65,19 @@ func needTool(t *testing.T, name, pkg string) string {
 	return p
 }
 
+// needRoot skips a test that needs root for why (such as "for ip netns"), except on CI
+// (CI=true), where it fails: CI runs the tests as root.
+func needRoot(t *testing.T, test, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s needs root (%s) and CI=true: run the tests as root", test, why)
+	}
+	t.Skipf("%s needs root, %s", test, why)
+}
+
 // seedResources is the resources part of the tutorial's server example.
 const seedResources = `  resources:
     - uri: resource1

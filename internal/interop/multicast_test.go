@@ -3,7 +3,6 @@ package interop
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -27,12 +26,7 @@ import (
 // where the server adds a wildcard socket that takes multicast requests only, and a unicast
 // request to another address of the host gets no answer.
 func TestMulticastDiscovery(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the multicast test needs root (for ip netns) and CI=true: run the tests as root")
-		}
-		t.Skip("the multicast test needs root, for ip netns")
-	}
+	needRoot(t, "the multicast test", "for ip netns")
 	ipBin := needTool(t, "ip", "iproute2")
 	needTool(t, "coap-client-notls", "libcoap3-bin")
 	t.Parallel()
