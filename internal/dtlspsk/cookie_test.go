@@ -204,3 +204,27 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// TestFlightRetransmission: the server's first flight is sent again when the client's answer
+// does not come (after 1 s), and at once when the client sends its hello again; each time with
+// new record sequence numbers, so that the client's replay window takes it.
+func TestFlightRetransmission(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := newRawClient(t, ts.l.Addr(), "127.0.0.1")
+	cookie := c.cookie()
+	c.hello(cookie, 1)
+	seen := map[uint64]bool{}
+	for i, why := range []string{"first", "after the timer", "on the repeated hello"} {
+		if i == 2 {
+			c.hello(cookie, 1)
+		}
+		typ, seq, _, recSeq := c.answer()
+		if typ != msgServerHello || seq != 1 || seen[recSeq] {
+			t.Fatalf("%s: type %d message seq %d record seq %d (seen before: %v); want a ServerHello with message seq 1 and a new record seq", why, typ, seq, recSeq, seen[recSeq])
+		}
+		seen[recSeq] = true
+	}
+	if n := ts.l.Sessions(); n != 1 {
+		t.Errorf("sessions = %d, want 1", n)
+	}
+}
