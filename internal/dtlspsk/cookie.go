@@ -27,6 +27,7 @@ type cookieJar struct {
 	current hash.Hash
 	prev    hash.Hash
 	sum     [sha256.Size]byte
+	addr    [18]byte // the peer's IPv6 or IPv4-mapped address and port, the mac's first input
 }
 
 func newCookieJar(period time.Duration, now func() time.Time) *cookieJar {
@@ -82,12 +83,11 @@ func (j *cookieJar) valid(peer netip.AddrPort, h *hello) bool {
 }
 
 func (j *cookieJar) mac(m hash.Hash, peer netip.AddrPort, h *hello) []byte {
-	var ap [18]byte
 	a := peer.Addr().As16()
-	copy(ap[:], a[:])
-	binary.BigEndian.PutUint16(ap[16:], peer.Port())
+	copy(j.addr[:], a[:])
+	binary.BigEndian.PutUint16(j.addr[16:], peer.Port())
 	m.Reset()
-	m.Write(ap[:])
+	m.Write(j.addr[:])
 	m.Write(h.params)
 	m.Write(h.compress)
 	return m.Sum(j.sum[:0])
