@@ -35,7 +35,7 @@ type outRecord struct {
 // Conn is one DTLS session. Its methods are safe for concurrent use.
 type Conn struct {
 	l               *Listener
-	admitted        netip.Addr // the source IP counted against MaxPerAddress
+	admitted        netip.Addr // the source counted against MaxPerAddress (see sourceOf)
 	in              chan []byte
 	done            chan struct{}
 	deadlineChanged chan struct{}
@@ -70,7 +70,7 @@ type Conn struct {
 func newConn(l *Listener, peer netip.AddrPort, suite uint16) *Conn {
 	return &Conn{
 		l:               l,
-		admitted:        peer.Addr(),
+		admitted:        sourceOf(peer.Addr()),
 		peer:            peer,
 		suite:           suite,
 		in:              make(chan []byte, inboxSize),

@@ -228,3 +228,17 @@ func TestFlightRetransmission(t *testing.T) {
 		t.Errorf("sessions = %d, want 1", n)
 	}
 }
+
+func TestSourceOf(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"192.168.1.20", "192.168.1.20"},
+		{"::ffff:192.168.1.20", "192.168.1.20"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::"},
+		{"fe80::1234", "fe80::"},
+	} {
+		if got := sourceOf(netip.MustParseAddr(tc.addr)); got != netip.MustParseAddr(tc.want) {
+			t.Errorf("sourceOf(%s) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}

@@ -19,7 +19,8 @@ type Config struct {
 	Hint []byte
 	// MaxSessions bounds the sessions at once, handshakes in progress included; default 64.
 	MaxSessions int
-	// MaxPerAddress bounds the sessions from one source IP; default a quarter of MaxSessions.
+	// MaxPerAddress bounds the sessions from one IPv4 address or IPv6 /64; default a quarter
+	// of MaxSessions.
 	MaxPerAddress int
 	// HandshakeTimeout is how long a peer that returned a valid cookie has to finish its
 	// handshake; default 5 s.
@@ -197,14 +198,14 @@ func (l *Listener) hello(b []byte, from netip.AddrPort, old *Conn) {
 		l.mu.Unlock()
 		l.cfg.Events.Refused.Add(from, "too many sessions")
 		return
-	case l.perIP[from.Addr()] >= l.cfg.MaxPerAddress:
+	case l.perIP[sourceOf(from.Addr())] >= l.cfg.MaxPerAddress:
 		l.mu.Unlock()
 		l.cfg.Events.Refused.Add(from, "too many sessions from this address")
 		return
 	}
 	c := newConn(l, from, suite)
 	l.count++
-	l.perIP[from.Addr()]++
+	l.perIP[sourceOf(from.Addr())]++
 	l.byAddr[from] = c
 	if _, ok := h.extension(extConnectionID); ok && l.cfg.ConnectionID {
 		c.ownCID = l.newCIDLocked(c)
@@ -253,6 +254,16 @@ func (l *Listener) sendAlert(to netip.AddrPort, seq uint64, desc byte) {
 	b := []byte{typeAlert, versionDTLS12[0], versionDTLS12[1], 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, desc}
 	putUint48(b[5:11], seq)
 	_, _ = l.conn.WriteToUDPAddrPort(b, to)
+}
+
+// sourceOf is what MaxPerAddress counts sessions by: an IPv4 address, or an IPv6 address's
+// /64, since one host picks addresses in its /64 at will (RFC 8981 temporary addresses).
+func sourceOf(a netip.Addr) netip.Addr {
+	if a.Is4() || a.Is4In6() {
+		return a.Unmap()
+	}
+	p, _ := a.Prefix(64)
+	return p.Addr()
 }
 
 // remove forgets c; admitted is the address it was admitted from.
