@@ -296,6 +296,18 @@ func (c *Conn) Close() error {
 	return nil
 }
 
+// replaced ends the session because its peer started a new handshake from the same address:
+// a handshake in progress counts as failed, an established session is closed.
+func (c *Conn) replaced() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == handshaking {
+		c.failLocked("a new handshake from its address", 0)
+		return
+	}
+	c.closeLocked()
+}
+
 // fail ends a handshake, counted with why.
 func (c *Conn) fail(why string) {
 	c.mu.Lock()

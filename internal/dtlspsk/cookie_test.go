@@ -242,3 +242,27 @@ func TestSourceOf(t *testing.T) {
 		}
 	}
 }
+
+// TestNewHandshakeReplacesOld: a client that starts over from the same address (it lost its
+// state) gets a new session in place of the old one, not a second one.
+func TestNewHandshakeReplacesOld(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := newRawClient(t, ts.l.Addr(), "127.0.0.1")
+	c.hello(c.cookie(), 1)
+	if typ, _, _, _ := c.answer(); typ != msgServerHello {
+		t.Fatalf("answer type %d, want ServerHello", typ)
+	}
+	if err := c.random.Populate(); err != nil { // a new client on the same port
+		t.Fatal(err)
+	}
+	c.hello(c.cookie(), 1)
+	if typ, _, _, _ := c.answer(); typ != msgServerHello {
+		t.Fatalf("answer type %d, want ServerHello", typ)
+	}
+	if n := ts.l.Sessions(); n != 1 {
+		t.Errorf("sessions = %d, want 1", n)
+	}
+	if f := ts.failed.get(); len(f) != 1 || f[0] != "a new handshake from its address" {
+		t.Errorf("failed = %q, want the old handshake replaced", f)
+	}
+}

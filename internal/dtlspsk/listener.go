@@ -184,7 +184,7 @@ func (l *Listener) hello(b []byte, from netip.AddrPort, old *Conn) {
 		return
 	}
 	if old != nil {
-		old.fail("a new handshake from its address")
+		old.replaced() // RFC 6347 §4.2.8: the client lost its state, or its port was reused
 	}
 	suite := chooseSuite(&h)
 	if suite == 0 {
