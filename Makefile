@@ -28,6 +28,7 @@ CONFIG       ?=
 OVERLAYS     ?=
 SIZE         ?= 1G
 FIRMWARE_DIR ?= /var/cache/pigw-firmware
+SIGN_KEY     ?=
 WPA_SUPPLICANT     ?=
 WPA_SUPPLICANT_DIR ?= /var/cache/pigw-wpa-supplicant
 export PIGW_WPA_SUPPLICANT_DIR = $(WPA_SUPPLICANT_DIR)
@@ -36,7 +37,7 @@ image: firmware $(if $(with_wpa),wpa-supplicant)
 	@mkdir -p bin
 	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
 		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o)) \
-		$(if $(with_wpa),--overlay $(WPA_SUPPLICANT_DIR))
+		$(if $(with_wpa),--overlay $(WPA_SUPPLICANT_DIR)) $(if $(SIGN_KEY),--sign-key $(SIGN_KEY))
 
 ## pi3-emulated: the image booted on QEMU's emulated Raspberry Pi 3 B, its serial console on
 ## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683. The card is a fresh copy of the

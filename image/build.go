@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pigw/pigw/appliance/update/bundle"
 )
 
 // Partition sizes. The boot partition holds the firmware (22 MiB), the kernel (45 MiB), its
@@ -41,8 +43,13 @@ type Options struct {
 	// Time stamps every file; zero is the commit time of the newest pinned kernel or
 	// firmware module. Callers pass SOURCE_DATE_EPOCH here.
 	Time time.Time
-	Log  io.Writer // progress; nil says nothing
-	TTY  bool      // Log is a terminal
+	// SignKey is an Ed25519 private key (pigw keygen): the image trusts its public half, and
+	// the update bundle of the image's root is written beside it, signed with it.
+	SignKey string
+	Trust   []string  // more public keys (KEY.pub) whose bundles the image accepts
+	Seq     uint64    // the release's sequence number; 0: the commit time of ModuleRoot's HEAD
+	Log     io.Writer // progress; nil says nothing
+	TTY     bool      // Log is a terminal
 }
 
 // Partition is one partition of a built image, in bytes.
@@ -62,6 +69,9 @@ type Result struct {
 	// it), or "": auto uses nl80211.
 	WPASupplicant string
 	Warnings      []string
+	Release       bundle.Release
+	Bundle        string // the update bundle's path; "" without SignKey
+	BundleSize    int64
 }
 
 // Build writes the image. It writes Out.tmp and renames it to Out when done, so a failed build
@@ -103,6 +113,24 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if in.noRegdb {
 		res.Warnings = append(res.Warnings, "no regulatory.db in --firmware-dir: WiFi keeps to the world regulatory domain")
 	}
+	mtime := o.Time
+	if mtime.IsZero() {
+		for _, v := range in.versions {
+			if t, ok := versionTime(v); ok && t.After(mtime) {
+				mtime = t
+			}
+		}
+	}
+	seq := releaseSeq(ctx, &o, mtime)
+	res.Release = bundle.Release{Product: product, BoardFamily: boardFamily, Arch: "arm64", Version: o.Version,
+		Seq: seq, Floor: seq, KernelRelease: in.kver}
+	key, err := in.addRelease(&o, res.Release)
+	if err != nil {
+		return nil, err
+	}
+	if o.SignKey == "" && len(o.Trust) == 0 {
+		res.Warnings = append(res.Warnings, "no --sign-key or --trust: the image accepts no update over the network (pigw keygen makes a key)")
+	}
 	for _, w := range res.Warnings {
 		p.printf("warning: %s\n", w)
 	}
@@ -128,18 +156,18 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	mtime := o.Time
-	if mtime.IsZero() {
-		for _, v := range in.versions {
-			if t, ok := versionTime(v); ok && t.After(mtime) {
-				mtime = t
-			}
-		}
-	}
 	res.DiskID = seed32(digest, "mbr disk id")
 	in.boot.addData("cmdline.txt", 0o644, []byte(cmdlineTxt(res.DiskID)))
 	if err := write(ctx, &o, p, in, digest, mtime, res); err != nil {
 		return nil, err
+	}
+	if key != nil {
+		if err := p.step("sign the update bundle", func() (err error) {
+			res.Bundle, res.BundleSize, err = writeBundle(&o, res.Release, key, res.Partitions[1])
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -53,6 +53,10 @@ func runImage(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Pigw, "pigw", "", "a prebuilt linux/arm64 pigw binary to use instead of compiling ./cmd/pigw")
 	fs.StringVar(&o.Version, "version", version, "the version compiled into pigw")
 	fs.StringVar(&o.ModuleRoot, "module-root", ".", "pigw's source tree")
+	fs.StringVar(&o.SignKey, "sign-key", "", "an Ed25519 private key (pigw keygen): the image trusts it, and its update bundle (FILE.update) is written beside it, signed")
+	var trust stringList
+	fs.Var(&trust, "trust", "a public key (KEY.pub) whose update bundles the image also accepts (repeatable)")
+	fs.Uint64Var(&o.Seq, "seq", 0, "the release's sequence number; devices refuse bundles below their floor (default: the commit time of the source tree's HEAD)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -60,7 +64,7 @@ func runImage(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pigw image build: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	o.Overlays = overlays
+	o.Overlays, o.Trust = overlays, trust
 	var err error
 	if o.Size, err = parseSize(*size); err != nil {
 		fmt.Fprintf(stderr, "pigw image build: --size %q: %v\n", *size, err)
@@ -91,6 +95,10 @@ func runImage(args []string, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%s: %d MiB, disk id %08x, kernel %s, built in %s\n", o.Out, res.Size>>20, res.DiskID, res.Kernel, time.Since(start).Round(100*time.Millisecond))
 	for i, p := range res.Partitions {
 		fmt.Fprintf(stderr, "  %d %-18s at %5d MiB  %5d MiB  %7.1f MiB used\n", i+1, p.Name, p.Start>>20, p.Size>>20, float64(p.Used)/(1<<20))
+	}
+	fmt.Fprintf(stderr, "release %s seq %d for %s, kernel %s\n", res.Release.Version, res.Release.Seq, res.Release.BoardFamily, res.Release.KernelRelease)
+	if res.Bundle != "" {
+		fmt.Fprintf(stderr, "update bundle: %s, %.1f MiB, signed\n", res.Bundle, float64(res.BundleSize)/(1<<20))
 	}
 	return 0
 }

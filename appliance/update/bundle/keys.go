@@ -36,10 +36,6 @@ func GenerateKeyFiles(path string) (KeyID, error) {
 	if err != nil {
 		return KeyID{}, fmt.Errorf("encode private key: %w", err)
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return KeyID{}, fmt.Errorf("encode public key: %w", err)
-	}
 	for _, f := range []string{path, path + ".pub"} {
 		if _, err := os.Lstat(f); err == nil {
 			return KeyID{}, fmt.Errorf("%s exists: a key is not overwritten (remove it first, if it is really to go)", f)
@@ -48,7 +44,7 @@ func GenerateKeyFiles(path string) (KeyID, error) {
 	if err := writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return KeyID{}, err
 	}
-	if err := writeNew(path+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+	if err := writeNew(path+".pub", MarshalPublicKey(pub), 0o644); err != nil {
 		os.Remove(path)
 		return KeyID{}, err
 	}
