@@ -7,13 +7,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/internal/fat32"
 )
+
+// offsetDevice is a partition of an image file, read-only.
+type offsetDevice struct {
+	f   *os.File
+	off int64
+}
+
+func (d offsetDevice) ReadAt(b []byte, off int64) (int, error) { return d.f.ReadAt(b, d.off+off) }
+func (d offsetDevice) WriteAt([]byte, int64) (int, error)      { return 0, os.ErrPermission }
 
 // TestSignedBundle: with --sign-key the image's root says what it is and whom it trusts, and
 // the bundle beside the image holds root A's exact bytes under a manifest the image itself
@@ -89,6 +101,18 @@ func TestSignedBundle(t *testing.T) {
 	}
 	if len(trusted) != 2 {
 		t.Fatalf("%d trusted keys in the root, want 2 (--sign-key and --trust)", len(trusted))
+	}
+	// The device reads the committed root from cmdline.txt on the boot partition, raw.
+	boot, err := fat32.Open(offsetDevice{img, res.Partitions[0].Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := boot.Lookup("cmdline.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := cmd.ReadAll(); err != nil || !strings.Contains(string(b), fmt.Sprintf("root=PARTUUID=%08x-02 ", res.DiskID)) {
+		t.Errorf("cmdline.txt read through package fat32: %v %q", err, b)
 	}
 	dev := &bundle.Device{Trusted: trusted, Product: rel.Product, BoardFamily: rel.BoardFamily, Arch: rel.Arch,
 		KernelRelease: rel.KernelRelease, Floor: rel.Floor, SlotSize: res.Partitions[2].Size}
