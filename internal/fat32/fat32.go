@@ -21,6 +21,13 @@ import (
 	"unicode/utf16"
 )
 
+// Limits on what Lookup follows, so that a damaged or hostile file system costs bounded work:
+// the boot partition's files are small, and FAT32 allows 65,536 entries in a directory.
+const (
+	MaxFileSize = 16 << 20
+	maxDirBytes = 65536 * 32
+)
+
 // Device is what the file system lives on.
 type Device interface {
 	io.ReaderAt
@@ -113,7 +120,7 @@ type File struct {
 // Lookup finds name in the root directory, by its long name or its 8.3 name, in any case.
 func (fs *FS) Lookup(name string) (*File, error) {
 	short, hasShort := shortName(name)
-	dir, err := fs.chain(fs.rootCluster, int64(fs.clusters))
+	dir, err := fs.chain(fs.rootCluster, maxDirBytes/fs.clusterSize+1)
 	if err != nil {
 		return nil, fmt.Errorf("root directory: %w", err)
 	}
@@ -154,6 +161,9 @@ func (fs *FS) file(name string, e []byte) (*File, error) {
 	first := uint32(binary.LittleEndian.Uint16(e[20:]))<<16 | uint32(binary.LittleEndian.Uint16(e[26:]))
 	if f.Size == 0 {
 		return f, nil
+	}
+	if f.Size > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d this reader follows", name, f.Size, MaxFileSize)
 	}
 	need := (f.Size + fs.clusterSize - 1) / fs.clusterSize
 	var err error

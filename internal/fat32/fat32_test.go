@@ -3,11 +3,14 @@ package fat32
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pigw/pigw/internal/fuzzcheck"
 )
 
 func need(t *testing.T, tools ...string) {
@@ -200,3 +203,52 @@ type readOnly struct {
 
 func (r readOnly) ReadAt(b []byte, off int64) (int, error) { return r.r.ReadAt(b, off) }
 func (readOnly) WriteAt([]byte, int64) (int, error)        { return 0, os.ErrPermission }
+
+// FuzzLookup: any boot sector and first FAT and directory bytes (the rest of a 4 MiB device
+// zeros) open or fail, look up or fail, without a panic and in bounded memory.
+func FuzzLookup(f *testing.F) {
+	bs := make([]byte, 512)
+	binary.LittleEndian.PutUint16(bs[11:], 512)
+	bs[13], bs[16] = 1, 2
+	binary.LittleEndian.PutUint16(bs[14:], 32)
+	binary.LittleEndian.PutUint32(bs[32:], 8192)
+	binary.LittleEndian.PutUint32(bs[36:], 64)
+	binary.LittleEndian.PutUint32(bs[44:], 2)
+	bs[510], bs[511] = 0x55, 0xaa
+	f.Add(bs, []byte("CMDLINE TXT\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x10\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, boot, dir []byte) {
+		dev := make([]byte, 4<<20)
+		copy(dev, boot)
+		copy(dev[(32+2*64)*512:], dir) // where the seed's root directory starts
+		fuzzcheck.Bounded(t, len(boot)+len(dir), 64, func() {
+			fs, err := Open(memDevice(dev))
+			if err != nil {
+				return
+			}
+			if f, err := fs.Lookup("cmdline.txt"); err == nil {
+				_, _ = f.ReadAll()
+				_ = f.WriteAt([]byte("x"), 0)
+			}
+		})
+	})
+}
+
+type memDevice []byte
+
+func (m memDevice) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(b, m[off:])
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (m memDevice) WriteAt(b []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(b)) > int64(len(m)) {
+		return 0, io.ErrShortWrite
+	}
+	return copy(m[off:], b), nil
+}
