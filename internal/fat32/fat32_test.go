@@ -63,19 +63,27 @@ func fragmented(t *testing.T, cmdline []byte) string {
 	return img
 }
 
-// moveSecondCluster moves a file's second cluster far out, rewriting the FAT around it, as a
-// file system that has seen use may place it. mtools itself allocates in order.
-func moveSecondCluster(t *testing.T, img, name string) {
+// openImage opens the file system of the image file img for reading and writing, until the
+// test ends.
+func openImage(t *testing.T, img string) (*FS, *os.File) {
 	t.Helper()
 	dev, err := os.OpenFile(img, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dev.Close()
+	t.Cleanup(func() { dev.Close() })
 	fs, err := Open(dev)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fs, dev
+}
+
+// moveSecondCluster moves a file's second cluster far out, rewriting the FAT around it, as a
+// file system that has seen use may place it. mtools itself allocates in order.
+func moveSecondCluster(t *testing.T, img, name string) {
+	t.Helper()
+	fs, dev := openImage(t, img)
 	f, err := fs.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -112,15 +120,7 @@ func TestFragmentedFileInPlace(t *testing.T) {
 	need(t, "mformat", "mcopy", "mdel", "mtype")
 	cmdline := []byte(strings.Repeat("console=serial0,115200 ", 50) + "root=PARTUUID=1234abcd-02 init=/pigw\n")
 	img := fragmented(t, cmdline)
-	dev, err := os.OpenFile(img, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	fs, err := Open(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, _ := openImage(t, img)
 	f, err := fs.Lookup("CMDLINE.TXT")
 	if err != nil {
 		t.Fatal(err)
