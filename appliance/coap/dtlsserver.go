@@ -101,6 +101,7 @@ func (s *Server) listenDTLS(addr string) (*dtlsListener, error) {
 			HelloVerify: ev.dtlsCookies,
 			Refused:     ev.dtlsRefused,
 			Failed:      ev.dtlsFailed,
+			ReadFailed:  ev.readFailures,
 		},
 	})
 	return &dtlsListener{srv: s, ln: ln}, nil

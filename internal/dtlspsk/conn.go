@@ -248,25 +248,34 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.mu.Lock()
 		d := c.readDeadline
 		c.mu.Unlock()
-		var expire <-chan time.Time
-		if !d.IsZero() {
-			wait := time.Until(d)
-			if wait <= 0 {
-				return 0, os.ErrDeadlineExceeded
-			}
-			t := time.NewTimer(wait)
-			expire = t.C
-			defer t.Stop()
+		if p, ok, err := c.next(d); ok || err != nil {
+			return copy(b, p), err
 		}
-		select {
-		case p := <-c.in:
-			return copy(b, p), nil
-		case <-c.done:
-			return 0, net.ErrClosed
-		case <-expire:
-			return 0, os.ErrDeadlineExceeded
-		case <-c.deadlineChanged:
+	}
+}
+
+// next waits for a datagram until d (zero: without limit); ok is false when the deadline was
+// changed meanwhile.
+func (c *Conn) next(d time.Time) (p []byte, ok bool, err error) {
+	var expire <-chan time.Time
+	if !d.IsZero() {
+		wait := time.Until(d)
+		if wait <= 0 {
+			return nil, false, os.ErrDeadlineExceeded
 		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		expire = t.C
+	}
+	select {
+	case p := <-c.in:
+		return p, true, nil
+	case <-c.done:
+		return nil, false, net.ErrClosed
+	case <-expire:
+		return nil, false, os.ErrDeadlineExceeded
+	case <-c.deadlineChanged:
+		return nil, false, nil
 	}
 }
 

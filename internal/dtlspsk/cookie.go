@@ -89,6 +89,6 @@ func (j *cookieJar) mac(m hash.Hash, peer netip.AddrPort, h *hello) []byte {
 	m.Reset()
 	m.Write(j.addr[:])
 	m.Write(h.params)
-	m.Write(h.compress)
+	m.Write(h.suitesAndCompression)
 	return m.Sum(j.sum[:0])
 }

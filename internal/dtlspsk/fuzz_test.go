@@ -82,7 +82,7 @@ func withCookie(t testing.TB, l *Listener, peer netip.AddrPort) []byte {
 	body := append([]byte(nil), h.params...)
 	body = append(body, byte(len(cookie)))
 	body = append(body, cookie...)
-	body = append(body, h.compress...)
+	body = append(body, h.suitesAndCompression...)
 	ext := append([]byte(nil), h.extensions...)
 	ext = append(ext, 0, extConnectionID, 0, 1, 0)
 	body = append(body, byte(len(ext)>>8), byte(len(ext)))

@@ -52,15 +52,15 @@ var (
 
 // hello is what the server reads of a ClientHello, as slices of the datagram.
 type hello struct {
-	recordSeq  uint64
-	messageSeq uint16
-	message    []byte // the handshake message, header included: the transcript's first entry
-	random     []byte
-	params     []byte // client_version, random and session_id: the cookie's input with suites
-	cookie     []byte
-	suites     []byte // cipher_suites, without their length
-	compress   []byte // cipher_suites and compression_methods with their lengths
-	extensions []byte // without their length
+	recordSeq            uint64
+	messageSeq           uint16
+	message              []byte // the handshake message, header included: the transcript's first entry
+	random               []byte
+	params               []byte // client_version, random and session_id: the cookie's input with suites
+	cookie               []byte
+	suites               []byte // cipher_suites, without their length
+	suitesAndCompression []byte // cipher_suites and compression_methods with their lengths
+	extensions           []byte // without their length
 }
 
 // parseHello reads the ClientHello that starts a datagram. It does not allocate.
@@ -136,7 +136,7 @@ func parseHelloBody(body []byte, h *hello) error {
 		return errHelloTruncated
 	}
 	p += 1 + int(body[p])
-	h.compress = body[start:p]
+	h.suitesAndCompression = body[start:p]
 	h.extensions = nil
 	if p == len(body) {
 		return nil

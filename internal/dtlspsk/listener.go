@@ -46,6 +46,7 @@ type Events struct {
 	HelloVerify Counter // ClientHellos answered with a cookie, nothing kept
 	Refused     Counter // verified peers refused a session by the limits
 	Failed      Counter // handshakes that failed or ran out of time
+	ReadFailed  Counter // errors reading the socket
 }
 
 type nopCounter struct{}
@@ -82,7 +83,7 @@ func New(conn *net.UDPConn, cfg Config) *Listener {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 5 * time.Second
 	}
-	for _, c := range []*Counter{&cfg.Events.Malformed, &cfg.Events.HelloVerify, &cfg.Events.Refused, &cfg.Events.Failed} {
+	for _, c := range []*Counter{&cfg.Events.Malformed, &cfg.Events.HelloVerify, &cfg.Events.Refused, &cfg.Events.Failed, &cfg.Events.ReadFailed} {
 		if *c == nil {
 			*c = nopCounter{}
 		}
@@ -134,7 +135,7 @@ func (l *Listener) Serve(ctx context.Context, handle func(context.Context, *Conn
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				break
 			}
-			l.cfg.Events.Malformed.Add(l.local, "read failed")
+			l.cfg.Events.ReadFailed.Add(l.local, err.Error())
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
