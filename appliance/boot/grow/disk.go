@@ -4,67 +4,23 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"unsafe"
 
+	"github.com/pigw/pigw/internal/blockdev"
 	"github.com/pigw/pigw/internal/mbr"
 	"golang.org/x/sys/unix"
 )
 
 // inspect finds, in sysfs, the partition dev is and the disk it is on.
 func inspect(dev string) (disk, error) {
-	d := disk{part: dev}
-	var st unix.Stat_t
-	if err := unix.Stat(dev, &st); err != nil {
-		return d, fmt.Errorf("stat %s: %w", dev, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return d, fmt.Errorf("%s is not a block device", dev)
-	}
-	sys, err := filepath.EvalSymlinks(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev)))
+	p, err := blockdev.Kernel().ByPath(dev)
 	if err != nil {
-		return d, fmt.Errorf("%s in sysfs: %w", dev, err)
+		return disk{part: dev}, err
 	}
-	if _, err := os.Stat(filepath.Join(sys, "partition")); err != nil {
-		return d, nil // a whole disk: pno 0
-	}
-	if d.pno, err = sysInt(sys, "partition"); err != nil {
-		return d, err
-	}
-	start, err := sysInt(sys, "start")
-	if err != nil {
-		return d, err
-	}
-	size, err := sysInt(sys, "size")
-	if err != nil {
-		return d, err
-	}
-	d.partStart, d.partSize = uint64(start), uint64(size)
-	parent := filepath.Dir(sys)
-	d.dev = "/dev/" + filepath.Base(parent)
-	sectors, err := sysInt(parent, "size") // always in 512-byte units
-	if err != nil {
-		return d, err
-	}
-	d.sectors = uint64(sectors)
-	if d.sectorSize, err = sysInt(parent, "queue/logical_block_size"); err != nil {
-		return d, err
-	}
-	return d, nil
-}
-
-func sysInt(dir, name string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("%s/%s: %w", dir, name, err)
-	}
-	return n, nil
+	return disk{
+		dev: p.Disk, part: dev, pno: p.Number, sectorSize: p.SectorSize,
+		sectors: uint64(p.DiskSize), partStart: uint64(p.Start), partSize: uint64(p.Size),
+	}, nil
 }
 
 // readTable reads the disk's first sector and its partition table.
