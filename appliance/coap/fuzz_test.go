@@ -15,6 +15,7 @@ func FuzzPacket(f *testing.F) {
 		{0x40, 0x02, 0x00, 0x04, 0xb9, 'r', 'e', 's', 'o', 'u', 'r', 'c', 'e', '2', 0xd1, 0x0e, 0x0e, 0xff, 'a'},
 		{0x40, 0x01, 0x00, 0x05, 0x60, 0xb9, 'r', 'e', 's', 'o', 'u', 'r', 'c', 'e', '1'},
 		{0x4f, 0x01, 0x00, 0x06},
+		{0x40, 0x03, 0x00, 0x07, 0xb2, 'u', 'p', 0xd1, 0x0e, 0x08, 0xff, 'a', 'b'},
 	} {
 		f.Add(seed)
 	}
@@ -30,6 +31,10 @@ func FuzzPacket(f *testing.F) {
 		if _, err := s.AddResource(uri, WithValue([]byte("v")), WithETag(), WithMethods(AllMethods)); err != nil {
 			f.Fatal(err)
 		}
+	}
+	up := &sink{failAt: -1, max: 4096}
+	if _, err := s.AddResource("up", WithBlockHandler(PUT, up.take)); err != nil {
+		f.Fatal(err)
 	}
 	w := newWorker(s.endpoints[0])
 	peer := netip.MustParseAddrPort("127.0.0.1:9") // discard port: answers go nowhere

@@ -22,6 +22,7 @@ type Answer struct {
 	Code          Code
 	ContentFormat MediaType // NoMediaType for none
 	Payload       []byte
+	Size1         int64 // with 4.13, the largest body the resource takes (RFC 7959 §4); 0 for none
 }
 
 // Codes handlers answer with, named as in RFC 7252.
@@ -32,6 +33,11 @@ var (
 	Unauthorized = Code(codes.Unauthorized)
 	Forbidden    = Code(codes.Forbidden)
 	Unavailable  = Code(codes.ServiceUnavailable)
+
+	Continue           = Code(codes.Continue)                // 2.31: send the next block
+	Incomplete         = Code(codes.RequestEntityIncomplete) // 4.08: a block out of order
+	PreconditionFailed = Code(codes.PreconditionFailed)      // 4.12
+	TooLarge           = Code(codes.RequestEntityTooLarge)   // 4.13
 )
 
 // Handler answers the requests of one method on a resource, instead of the value semantics.
@@ -58,13 +64,17 @@ func (w *worker) callHandler(rq *request, r *Resource, m Method, rep *reply) boo
 	if fn == nil {
 		return false
 	}
-	in := Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
-		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg)}
-	a := fn(in)
+	a := fn(w.incoming(rq, m))
 	rep.code = codes.Code(a.Code)
 	if a.ContentFormat != NoMediaType {
 		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
 	}
 	rep.payload = a.Payload
 	return true
+}
+
+// incoming is the request as a handler sees it, with a copy of its payload.
+func (w *worker) incoming(rq *request, m Method) Incoming {
+	return Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
+		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg)}
 }

@@ -32,20 +32,21 @@ type Resource struct {
 	srv *Server
 	uri string
 
-	mu        sync.RWMutex
-	value     []byte // replaced, never modified in place, so readers may keep a reference
-	mediaType MediaType
-	maxAge    int
-	etagOn    bool
-	etag      uint16
-	attrs     []Attribute
-	methods   Method
-	dynamic   bool
-	removed   bool
-	handlers  map[Method]Handler // fixed once the resource is added
-	alts      []Representation   // the value in several formats; alts[0] is value and mediaType
-	failure   string             // while set, GET answers 5.03 with it (a sensor that cannot be read)
-	hidden    bool               // listed in /.well-known/core only when a query asks
+	mu            sync.RWMutex
+	value         []byte // replaced, never modified in place, so readers may keep a reference
+	mediaType     MediaType
+	maxAge        int
+	etagOn        bool
+	etag          uint16
+	attrs         []Attribute
+	methods       Method
+	dynamic       bool
+	removed       bool
+	handlers      map[Method]Handler      // fixed once the resource is added
+	blockHandlers map[Method]BlockHandler // likewise
+	alts          []Representation        // the value in several formats; alts[0] is value and mediaType
+	failure       string                  // while set, GET answers 5.03 with it (a sensor that cannot be read)
+	hidden        bool                    // listed in /.well-known/core only when a query asks
 
 	obs observerSet
 }

@@ -1,0 +1,170 @@
+package coap
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
+)
+
+// sink is a BlockHandler that keeps what it received, so a client may resume, and fails
+// once at failAt to break an upload off.
+type sink struct {
+	mu     sync.Mutex
+	body   []byte
+	max    int64
+	failAt int64 // -1: never
+	blocks []Block
+}
+
+func (s *sink) take(b Block) Answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks = append(s.blocks, b)
+	switch {
+	case b.Size1 > s.max || b.Offset+int64(len(b.Payload)) > s.max:
+		return Answer{Code: TooLarge, ContentFormat: NoMediaType, Payload: []byte("too large"), Size1: s.max}
+	case b.Offset > int64(len(s.body)):
+		return Answer{Code: Incomplete, ContentFormat: NoMediaType, Payload: []byte(fmt.Sprintf("resume at %d", len(s.body)))}
+	case b.Offset == s.failAt:
+		s.failAt = -1
+		return Answer{Code: Unavailable, ContentFormat: NoMediaType, Payload: []byte("broken off")}
+	}
+	s.body = append(s.body[:b.Offset], b.Payload...)
+	if b.More {
+		return Answer{Code: Continue, ContentFormat: NoMediaType}
+	}
+	return Answer{Code: Changed, ContentFormat: TextPlain, Payload: []byte(fmt.Sprintf("%d bytes", len(s.body)))}
+}
+
+func sinkServer(t *testing.T, s *sink) *Session {
+	srv, addr := newTestServer(t, Config{})
+	if _, err := srv.AddResource("up", WithBlockHandler(PUT, s.take)); err != nil {
+		t.Fatal(err)
+	}
+	_, sess := testSession(t, addr, SessionOptions{})
+	return sess
+}
+
+func TestUploadBlockHandler(t *testing.T) {
+	body := bigValue(5000)
+	for _, tc := range []struct {
+		name      string
+		blockSize int
+		failAt    int64
+		max       int64
+		want      Code
+		wantBody  []byte
+		progress  []int64
+		wantSize1 bool
+	}{
+		{name: "whole", failAt: -1, max: 1 << 20, want: Changed, wantBody: body, progress: []int64{1024, 2048, 3072, 4096, 5000}},
+		{name: "64-byte blocks", blockSize: 64, failAt: -1, max: 1 << 20, want: Changed, wantBody: body},
+		{name: "broken off", failAt: 3072, max: 1 << 20, want: Unavailable, wantBody: body[:3072], progress: []int64{1024, 2048, 3072}},
+		{name: "too large", failAt: -1, max: 4000, want: TooLarge, wantSize1: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &sink{failAt: tc.failAt, max: tc.max}
+			sess := sinkServer(t, s)
+			req := NewRequest(PUT, "up")
+			req.BlockSize = tc.blockSize
+			var got []int64
+			resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), int64(len(body)), 0, func(n int64) { got = append(got, n) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Code != tc.want {
+				t.Fatalf("code %v %q, want %v", resp.Code, resp.Payload, tc.want)
+			}
+			if !bytes.Equal(s.body, tc.wantBody) {
+				t.Errorf("sink holds %d bytes, want %d", len(s.body), len(tc.wantBody))
+			}
+			if tc.progress != nil && fmt.Sprint(got) != fmt.Sprint(tc.progress) {
+				t.Errorf("progress %v, want %v", got, tc.progress)
+			}
+			if size1, ok := resp.uintOption(message.Size1); tc.wantSize1 && (!ok || int64(size1) != tc.max) {
+				t.Errorf("Size1 %d %v, want %d", size1, ok, tc.max)
+			}
+			if s.blocks[0].Size1 != int64(len(body)) {
+				t.Errorf("first block's Size1 %d, want %d", s.blocks[0].Size1, len(body))
+			}
+		})
+	}
+}
+
+// An upload that broke off resumes from where the server says it stopped, announcing Size1
+// again, and the body arrives whole.
+func TestUploadResume(t *testing.T) {
+	body := bigValue(5000)
+	s := &sink{failAt: 2048, max: 1 << 20}
+	sess := sinkServer(t, s)
+	req := NewRequest(PUT, "up")
+	if resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, 0, nil); err != nil || resp.Code != Unavailable {
+		t.Fatalf("first upload: %v %v", resp.Code, err)
+	}
+	resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, int64(len(s.body)), nil)
+	if err != nil || resp.Code != Changed {
+		t.Fatalf("resumed upload: %v %q %v", resp.Code, resp.Payload, err)
+	}
+	if !bytes.Equal(s.body, body) {
+		t.Fatalf("sink holds %d bytes, differs from the body", len(s.body))
+	}
+	resumed := s.blocks[3] // blocks 0, 1, the failed 2, then the resumed 2
+	if resumed.Offset != 2048 || resumed.Size1 != 5000 {
+		t.Errorf("resumed block: offset %d Size1 %d", resumed.Offset, resumed.Size1)
+	}
+	if _, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, 100, nil); err == nil || !strings.Contains(err.Error(), "multiple of the block size") {
+		t.Errorf("upload from byte 100: %v", err)
+	}
+}
+
+// What the server itself answers around a block handler, seen on the wire.
+func TestBlockHandlerWire(t *testing.T) {
+	s := &sink{failAt: -1, max: 1 << 20}
+	srv, addr := newTestServer(t, Config{})
+	if _, err := srv.AddResource("up", WithBlockHandler(PUT, s.take)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddResource("bad", WithBlockHandler(PUT, func(Block) Answer { return Answer{Code: Continue} })); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	for _, tc := range []struct {
+		name    string
+		path    string
+		payload string
+		opts    []opt
+		want    codes.Code
+		block1  bool
+	}{
+		{"one message", "up", "hello", nil, codes.Changed, false},
+		{"block 0 of 2", "up", strings.Repeat("a", 16), []opt{uintOpt(message.Block1, block(blockwise.SZX16, 0, true))}, codes.Continue, true},
+		{"a gap", "up", strings.Repeat("a", 16), []opt{uintOpt(message.Block1, block(blockwise.SZX16, 9, true))}, codes.RequestEntityIncomplete, false},
+		{"short block with more", "up", "abc", []opt{uintOpt(message.Block1, block(blockwise.SZX16, 1, true))}, codes.BadRequest, false},
+		{"block size 2048", "up", "abc", []opt{uintOpt(message.Block1, 7)}, codes.BadOption, false},
+		{"last block", "up", "end", []opt{uintOpt(message.Block1, block(blockwise.SZX16, 1, false))}, codes.Changed, true},
+		{"continue after the last", "bad", "x", nil, codes.InternalServerError, false},
+		{"GET is not enabled", "up", "", nil, codes.MethodNotAllowed, false},
+	} {
+		code := codes.PUT
+		if tc.name == "GET is not enabled" {
+			code = codes.GET
+		}
+		m := c.do(code, tc.path, tc.payload, tc.opts...)
+		_, hasB1 := optUint(m, message.Block1)
+		if m.Code != tc.want || hasB1 != tc.block1 {
+			t.Errorf("%s: %v %q Block1 %v, want %v Block1 %v", tc.name, m.Code, m.Payload, hasB1, tc.want, tc.block1)
+		}
+	}
+	if got := string(s.body); got != strings.Repeat("a", 16)+"end" {
+		t.Errorf("sink holds %q", got)
+	}
+	if _, err := srv.AddResource("get", WithBlockHandler(GET, s.take)); err == nil || !strings.Contains(err.Error(), "only PUT and POST") {
+		t.Errorf("a block handler for GET: %v", err)
+	}
+}
