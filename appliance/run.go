@@ -31,6 +31,10 @@ type Options struct {
 	ManageNetwork bool
 	// Subsystems are run by the supervisor beside the appliance's own (PID 1 adds the clock).
 	Subsystems []supervisor.Subsystem
+	// UpdateRoot is the running root whose release and trusted update keys apply ("/" when
+	// empty), and UpdateSlot a file to take updates into instead of the card's other root
+	// partition: both for tests of updates on a PC.
+	UpdateRoot, UpdateSlot string
 	// Track and Untrack tell PID 1's reaper about processes the appliance waits for itself.
 	Track, Untrack func(pid int)
 }

@@ -57,8 +57,8 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 		{"sys/log", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.log"), coap.WithHidden()}},
 		{"sys/counters", []coap.ResourceOption{coap.WithMediaType(coap.AppJSON), coap.WithHandler(coap.GET, sr.counters), coap.WithAttribute("rt", "pigw.counters"), coap.WithHidden()}},
 		{"sys/config", []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithValue(cfgText), coap.WithMethods(coap.GET), coap.WithAttribute("rt", "pigw.config"), coap.WithHidden()}},
-		{"sys/reboot", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrReboot, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
-		{"sys/poweroff", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrPoweroff, admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
+		{"sys/reboot", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrReboot)), coap.WithGuard(adminOnly(admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
+		{"sys/poweroff", []coap.ResourceOption{coap.WithHandler(coap.POST, sr.power(ErrPoweroff)), coap.WithGuard(adminOnly(admins)), coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()}},
 	} {
 		res, err := srv.AddResource(r.uri, r.opts...)
 		if err != nil {
@@ -67,6 +67,9 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 		if r.uri == "sys/log" {
 			sr.logRes = res
 		}
+	}
+	if err := addUpdateResource(srv, opts, admins, log); err != nil {
+		return nil, fmt.Errorf("/sys/update: %w", err)
 	}
 	if opts.Ring != nil {
 		opts.Ring.OnAppend(sr.publishLog)
@@ -129,16 +132,23 @@ func boardModel() string {
 	return "unknown"
 }
 
-// power answers POST /sys/reboot and /sys/poweroff: only over DTLS (4.01 otherwise) and only
-// for an admin identity (4.03 otherwise).
-func (sr *sysResources) power(action error, admins []string) coap.Handler {
-	return func(in coap.Incoming) coap.Answer {
+// adminOnly lets a request through only over DTLS (4.01 otherwise) and only from an admin
+// identity (4.03 otherwise).
+func adminOnly(admins []string) coap.Guard {
+	return func(in coap.Incoming) (coap.Answer, bool) {
 		switch {
 		case !in.Secure:
-			return coap.Answer{Code: coap.Unauthorized, ContentFormat: coap.NoMediaType, Payload: []byte("needs DTLS with an admin identity (coap.dtls.admins)")}
+			return coap.Answer{Code: coap.Unauthorized, ContentFormat: coap.NoMediaType, Payload: []byte("needs DTLS with an admin identity (coap.dtls.admins)")}, false
 		case !slices.Contains(admins, in.Identity):
-			return coap.Answer{Code: coap.Forbidden, ContentFormat: coap.NoMediaType, Payload: []byte(fmt.Sprintf("identity %q is not in coap.dtls.admins", in.Identity))}
+			return coap.Answer{Code: coap.Forbidden, ContentFormat: coap.NoMediaType, Payload: []byte(fmt.Sprintf("identity %q is not in coap.dtls.admins", in.Identity))}, false
 		}
+		return coap.Answer{}, true
+	}
+}
+
+// power answers POST /sys/reboot and /sys/poweroff (admins only, by their guard).
+func (sr *sysResources) power(action error) coap.Handler {
+	return func(in coap.Incoming) coap.Answer {
 		sr.log.Warn("power action requested", "action", action.Error(), "identity", in.Identity, "peer", in.Peer.String())
 		// The stop waits a moment, so this answer leaves before the connections close; an
 		// admin whose 2.04 was lost would retransmit into a closed DTLS session.

@@ -168,3 +168,36 @@ func TestBlockHandlerWire(t *testing.T) {
 		t.Errorf("a block handler for GET: %v", err)
 	}
 }
+
+// A guard refuses every method, observe registrations included, before any work.
+func TestGuard(t *testing.T) {
+	srv, addr := newTestServer(t, Config{})
+	calls := 0
+	refuse := func(in Incoming) (Answer, bool) {
+		calls++
+		return Answer{Code: Unauthorized, Payload: []byte("admins only")}, in.Secure
+	}
+	r, err := srv.AddResource("secret", WithValue([]byte("v")), WithMethods(GET|PUT), WithGuard(refuse))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	for _, tc := range []struct {
+		code codes.Code
+		opts []opt
+		want codes.Code
+	}{
+		{codes.GET, nil, codes.Unauthorized},
+		{codes.GET, []opt{uintOpt(message.Observe, 0)}, codes.Unauthorized},
+		{codes.PUT, nil, codes.Unauthorized},
+		{codes.DELETE, nil, codes.MethodNotAllowed}, // a method the resource lacks, before the guard
+	} {
+		m := c.do(tc.code, "secret", "x", tc.opts...)
+		if m.Code != tc.want || (tc.want == codes.Unauthorized && string(m.Payload) != "admins only") {
+			t.Errorf("%v: %v %q", tc.code, m.Code, m.Payload)
+		}
+	}
+	if calls != 3 || srv.notify.observers() != 0 || string(r.Value()) != "v" {
+		t.Errorf("guard called %d times, %d observers, value %q", calls, srv.notify.observers(), r.Value())
+	}
+}

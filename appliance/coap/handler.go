@@ -78,3 +78,29 @@ func (w *worker) incoming(rq *request, m Method) Incoming {
 	return Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
 		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg)}
 }
+
+// Guard decides whether a request may reach a resource at all, before any method's work
+// (observe registrations included): it returns false with the answer to refuse with. Its
+// Incoming carries no payload.
+type Guard func(Incoming) (Answer, bool)
+
+// WithGuard puts g in front of every method of the resource: for /sys resources that only
+// admins may read, whose value is still served (and observed) by the value semantics.
+func WithGuard(g Guard) ResourceOption {
+	return func(r *Resource) error { r.guard = g; return nil }
+}
+
+// guarded answers a request the resource's guard refuses.
+func (w *worker) guarded(rq *request, r *Resource, m Method, rep *reply) bool {
+	if r.guard == nil {
+		return false
+	}
+	in := Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
+		ContentFormat: contentFormatOf(rq.msg), Queries: queries(rq.msg)}
+	a, ok := r.guard(in)
+	if ok {
+		return false
+	}
+	rep.fail(codes.Code(a.Code), string(a.Payload))
+	return true
+}

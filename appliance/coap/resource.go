@@ -44,6 +44,7 @@ type Resource struct {
 	removed       bool
 	handlers      map[Method]Handler      // fixed once the resource is added
 	blockHandlers map[Method]BlockHandler // likewise
+	guard         Guard                   // likewise
 	alts          []Representation        // the value in several formats; alts[0] is value and mediaType
 	failure       string                  // while set, GET answers 5.03 with it (a sensor that cannot be read)
 	hidden        bool                    // listed in /.well-known/core only when a query asks

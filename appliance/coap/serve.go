@@ -62,7 +62,7 @@ func (w *worker) serve(rq *request, rep *reply) func() {
 		rep.fail(codes.MethodNotAllowed, "")
 		return nil
 	}
-	if w.callBlockHandler(rq, r, m, rep) || w.callHandler(rq, r, m, rep) {
+	if w.guarded(rq, r, m, rep) || w.callBlockHandler(rq, r, m, rep) || w.callHandler(rq, r, m, rep) {
 		return nil
 	}
 	switch m {

@@ -23,6 +23,8 @@ func runAppliance(args []string, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config file (default: the built-in config, the tutorial's server example)")
 	stateDir := fs.String("state-dir", defaultStateDir(), `where dynamic resources and written values are kept ("" for memory only)`)
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	updateRoot := fs.String("update-root", "/", "the root whose etc/pigw/release.json and update keys judge update bundles")
+	updateSlot := fs.String("update-slot", "", "a file that takes update bundles' roots in place of the card's other root partition (for tests on a PC)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,7 +55,8 @@ func runAppliance(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := appliance.Run(ctx, cfg, appliance.Options{StateDir: *stateDir, Log: log, Ring: ring, Version: version})
+	err := appliance.Run(ctx, cfg, appliance.Options{StateDir: *stateDir, Log: log, Ring: ring, Version: version,
+		UpdateRoot: *updateRoot, UpdateSlot: *updateSlot})
 	switch {
 	case errors.Is(err, appliance.ErrReboot), errors.Is(err, appliance.ErrPoweroff):
 		log.Warn("pigw stopped: not running as init, so the machine itself is left alone", "request", err.Error())

@@ -139,21 +139,24 @@ func ParseHeader(b []byte) (*Header, error) {
 	return h, nil
 }
 
+// ErrSignature marks the refusals of Verify: no trusted key, or a signature that does not verify.
+var ErrSignature = errors.New("signature")
+
 // Verify checks the header's signature with the trusted key of its key ID.
 func (h *Header) Verify(trusted []ed25519.PublicKey) error {
 	if len(trusted) == 0 {
-		return errors.New("this image trusts no update key (built without --sign-key): it accepts no update")
+		return fmt.Errorf("this image trusts no update key (built without --sign-key): it accepts no update (%w)", ErrSignature)
 	}
 	for _, k := range trusted {
 		if IDOf(k) != h.KeyID {
 			continue
 		}
 		if !ed25519.Verify(k, append([]byte(signedPrefix), h.Raw...), h.Sig) {
-			return fmt.Errorf("bundle signature by key %s does not verify: the manifest was changed, or signed otherwise", h.KeyID)
+			return fmt.Errorf("bundle %w by key %s does not verify: the manifest was changed, or signed otherwise", ErrSignature, h.KeyID)
 		}
 		return nil
 	}
-	return fmt.Errorf("bundle signed by key %s, which this image does not trust", h.KeyID)
+	return fmt.Errorf("bundle signed by key %s, which this image does not trust (%w)", h.KeyID, ErrSignature)
 }
 
 // check gives the rules a manifest's form must follow.

@@ -1,0 +1,54 @@
+package update
+
+// State is where an update is, numbered as LwM2M's Firmware Update object (/5/0/3), so that a
+// fleet's LwM2M server reads pigw's own status unchanged.
+type State int
+
+const (
+	Idle        State = 0
+	Downloading State = 1
+	Downloaded  State = 2
+	Updating    State = 3
+)
+
+// Result is how the last update ended, numbered as LwM2M's Firmware Update object (/5/0/5,
+// OMA LwM2M 1.0 §E.6).
+type Result int
+
+const (
+	ResultInitial        Result = 0
+	ResultSuccess        Result = 1
+	ResultNoStorage      Result = 2 // the root does not fit the slot
+	ResultConnectionLost Result = 4
+	ResultIntegrity      Result = 5 // bad signature, or the root read back differs from the manifest
+	ResultUnsupported    Result = 6 // signed, but not for this device: board, architecture, kernel, a downgrade
+	ResultFailed         Result = 8 // the trial did not come up healthy
+)
+
+// Status is what GET /sys/update shows.
+type Status struct {
+	State   State  `json:"state"`
+	Result  Result `json:"result"`
+	Reason  string `json:"reason,omitempty"`
+	Running Root   `json:"running"`
+	// Committed is the slot the next normal boot starts.
+	Committed string `json:"committed"`
+	Other     Root   `json:"other"`
+	// The upload in progress: its ID (what a client resumes with), the bundle bytes received
+	// and the bundle's size.
+	UploadID      string `json:"upload_id,omitempty"`
+	BytesReceived int64  `json:"bytes_received"`
+	BytesTotal    int64  `json:"bytes_total,omitempty"`
+	// TrustedKeys is how many keys the running root accepts bundles from; 0 refuses every one.
+	TrustedKeys int    `json:"trusted_keys"`
+	Floor       uint64 `json:"floor"`
+}
+
+// Root describes what a slot holds.
+type Root struct {
+	Slot    string `json:"slot"`
+	Content string `json:"content"` // running, empty, partial (an upload in progress or broken off), verified, invalid
+	Version string `json:"version,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Digest  string `json:"digest,omitempty"` // the SHA-256 of the bundle's manifest
+}
