@@ -100,6 +100,18 @@ coap:
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tc := range []struct {
+		s    *coap.Session
+		want coap.Code
+	}{{plain, coap.Unauthorized}, {user, coap.Forbidden}, {admin, coap.Content}} {
+		if r := get(tc.s, coap.GET, "sys/update"); r.Code != tc.want {
+			t.Errorf("GET /sys/update as %s: %s %s, want %s", tc.s, r.Code, r.Payload, tc.want)
+		}
+	}
+	// On a PC the running root is no pigw image: the status says why no update is taken.
+	if r := get(admin, coap.GET, "sys/update"); !strings.Contains(string(r.Payload), `"trusted_keys":0`) {
+		t.Errorf("GET /sys/update: %s", r.Payload)
+	}
 	if r := get(admin, coap.POST, "sys/reboot"); r.Code != coap.Changed {
 		t.Errorf("admin reboot: %s", r.Code)
 	}

@@ -67,6 +67,7 @@ func (u *Updater) current() *upload {
 	}
 	u.cur = &upload{hdr: rec.Header, h: h, id: UploadID(h), received: bundle.HeaderSize + rec.Mark,
 		mark: rec.Mark, total: bundle.HeaderSize + h.Manifest.PayloadSize(), info: SlotInfo{Name: rec.Slot}}
+	u.cfg.Log.Info("update upload can resume", "upload", u.cur.id, "version", h.Manifest.Version, "bytes", u.cur.received)
 	return u.cur
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pigw/pigw/image/flash"
+	"github.com/pigw/pigw/internal/progress"
 )
 
 const flashUsage = `Usage:
@@ -88,7 +89,7 @@ func flashMain(ctx context.Context, host flash.Host, open func(*flash.Target) (f
 	}
 	if !*yes {
 		q := fmt.Sprintf("write %s (%s) to %s? everything on it is lost [type yes] ",
-			filepath.Base(img), flash.HumanSize(size), t)
+			filepath.Base(img), progress.HumanSize(size), t)
 		if err := confirm(ctx, q, stdin, stderr); err != nil {
 			return err
 		}
@@ -100,10 +101,10 @@ func flashMain(ctx context.Context, host flash.Host, open func(*flash.Target) (f
 	for _, n := range res.Notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s) to %s in %s (%s)\n", filepath.Base(img), flash.HumanSize(res.Size),
-		t.Path, roundDuration(res.WriteTime), flash.Rate(res.Size, res.WriteTime))
+	fmt.Fprintf(stdout, "wrote %s (%s) to %s in %s (%s)\n", filepath.Base(img), progress.HumanSize(res.Size),
+		t.Path, roundDuration(res.WriteTime), progress.Rate(res.Size, res.WriteTime))
 	fmt.Fprintf(stdout, "verified in %s (%s): sha256 %s\n", roundDuration(res.VerifyTime),
-		flash.Rate(res.Size, res.VerifyTime), res.SHA256)
+		progress.Rate(res.Size, res.VerifyTime), res.SHA256)
 	return nil
 }
 

@@ -22,6 +22,7 @@ Usage:
   pigw image build --out FILE [--config F] [--overlay DIR]...       build the SD-card image
   pigw image emulate [--card-size SIZE] [--port N] IMAGE            boot an image on an emulated Pi 3 B
   pigw keygen --out KEY                                             make a key pair for signing update bundles
+  pigw update --identity NAME --psk-file F coaps://HOST BUNDLE       push an update bundle to a device
   pigw modprobe [-q] [-v] [--] NAME...                              load kernel modules by name or alias
   pigw version                                                      print the version
 
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runImage(args[1:], stderr)
 	case "flash":
 		return runFlash(args[1:], os.Stdin, stdout, stderr)
+	case "update":
+		return runUpdate(args[1:], stdout, stderr)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
 	case "version", "--version":

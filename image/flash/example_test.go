@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/pigw/pigw/image/flash"
+	"github.com/pigw/pigw/internal/progress"
 )
 
 // Writing an image: Inspect refuses devices that are unsafe to overwrite, Flash writes and
@@ -35,6 +36,6 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("wrote and verified", flash.HumanSize(res.Size), "sha256", res.SHA256[:12])
+	fmt.Println("wrote and verified", progress.HumanSize(res.Size), "sha256", res.SHA256[:12])
 	// Output: wrote and verified 3.0 MiB sha256 bbd05cf6097a
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/internal/progress"
 )
 
 // DefaultChunk is the size of each write and read-back: large enough that an SD card writes at
@@ -82,7 +84,7 @@ func StatImage(path string) (int64, error) {
 func CheckFit(t *Target, imageSize int64) error {
 	if (t.Block || t.Size > 0) && imageSize > t.Size {
 		return refuse(t.Path, "the image (%s, %d bytes) is larger than the device (%s, %d bytes)",
-			HumanSize(imageSize), imageSize, HumanSize(t.Size), t.Size)
+			progress.HumanSize(imageSize), imageSize, progress.HumanSize(t.Size), t.Size)
 	}
 	return nil
 }
@@ -200,27 +202,27 @@ type writer struct {
 }
 
 func (w *writer) write() error {
-	p := newProgress(w.opt.Progress, w.opt.Redraw, "writing", w.size, w.now)
+	p := progress.New(w.opt.Progress, w.opt.Redraw, "writing", w.size, w.now)
 	h := sha256.New()
 	for off := int64(0); off < w.size; {
 		if err := w.ctx.Err(); err != nil {
-			p.end()
+			p.End()
 			return fmt.Errorf("interrupted after writing %s of %s: %s now holds an incomplete image, flash it again before use: %w",
-				HumanSize(off), HumanSize(w.size), w.t.Path, err)
+				progress.HumanSize(off), progress.HumanSize(w.size), w.t.Path, err)
 		}
 		b := w.buf[:min(int64(len(w.buf)), w.size-off)]
 		if _, err := io.ReadFull(w.img, b); err != nil {
-			p.end()
+			p.End()
 			return fmt.Errorf("read image %s at offset %d: %w", w.img.Name(), off, err)
 		}
 		h.Write(b)
 		w.sums = append(w.sums, sha256.Sum256(b))
 		if _, err := w.m.WriteAt(b, off); err != nil {
-			p.end()
+			p.End()
 			return fmt.Errorf("write %s at offset %d: %w", w.t.Path, off, err)
 		}
 		off += int64(len(b))
-		p.update(off)
+		p.Update(off)
 	}
 	w.sum = h.Sum(nil)
 	return nil
@@ -229,17 +231,17 @@ func (w *writer) write() error {
 // verify reads the written range back and compares it chunk by chunk with the image's sums;
 // at the first chunk that differs it reads the image again to name the byte.
 func (w *writer) verify() error {
-	p := newProgress(w.opt.Progress, w.opt.Redraw, "verifying", w.size, w.now)
+	p := progress.New(w.opt.Progress, w.opt.Redraw, "verifying", w.size, w.now)
 	h := sha256.New()
 	for i, off := 0, int64(0); off < w.size; i++ {
 		if err := w.ctx.Err(); err != nil {
-			p.end()
+			p.End()
 			return fmt.Errorf("verification interrupted after %s of %s: %s holds the whole image, but unverified: %w",
-				HumanSize(off), HumanSize(w.size), w.t.Path, err)
+				progress.HumanSize(off), progress.HumanSize(w.size), w.t.Path, err)
 		}
 		b := w.buf[:min(int64(len(w.buf)), w.size-off)]
 		if n, err := w.m.ReadAt(b, off); n < len(b) {
-			p.end()
+			p.End()
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
@@ -247,11 +249,11 @@ func (w *writer) verify() error {
 		}
 		h.Write(b)
 		if sha256.Sum256(b) != w.sums[i] {
-			p.end()
+			p.End()
 			return w.mismatch(b, off)
 		}
 		off += int64(len(b))
-		p.update(off)
+		p.Update(off)
 	}
 	if got := h.Sum(nil); !bytes.Equal(got, w.sum) { // cannot differ if every chunk matched
 		return fmt.Errorf("verify %s: sha256 %x, want %x", w.t.Path, got, w.sum)
@@ -263,7 +265,7 @@ func (w *writer) mismatch(got []byte, off int64) error {
 	want := make([]byte, len(got))
 	if _, err := w.img.ReadAt(want, off); err != nil {
 		return fmt.Errorf("verify %s: differs from the image in the %s from offset %d (re-reading the image: %v)",
-			w.t.Path, HumanSize(int64(len(got))), off, err)
+			w.t.Path, progress.HumanSize(int64(len(got))), off, err)
 	}
 	i := 0
 	for i < len(got) && got[i] == want[i] {

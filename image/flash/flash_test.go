@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // writeFile makes a file of n random bytes (or an empty one) and returns its path and content.
@@ -174,37 +173,3 @@ func TestFlashCancel(t *testing.T) {
 	}
 }
 
-func TestProgress(t *testing.T) {
-	clock := time.Unix(0, 0)
-	now := func() time.Time { clock = clock.Add(100 * time.Millisecond); return clock }
-	var b bytes.Buffer
-	p := newProgress(&b, false, "writing", 1000, now)
-	for done := int64(0); done <= 1000; done += 50 {
-		p.update(done)
-	}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 10 || lines[9] != "writing 1000 B of 1000 B, 100%, 0.0 MB/s" {
-		t.Errorf("got %d lines:\n%s", len(lines), b.String())
-	}
-	b.Reset()
-	p = newProgress(&b, true, "verifying", 1000, now)
-	for done := int64(100); done <= 1000; done += 100 {
-		p.update(done)
-	}
-	if n := strings.Count(b.String(), "\r"); n != 4 || !strings.HasSuffix(b.String(), "100%, 0.0 MB/s\n") {
-		t.Errorf("redrawn %d times, want every 250ms and at the end: %q", n, b.String())
-	}
-}
-
-func TestHumanSize(t *testing.T) {
-	for n, want := range map[int64]string{
-		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1 << 20: "1.0 MiB", 2040109465: "1.9 GiB", 31914983424: "29.7 GiB",
-	} {
-		if got := HumanSize(n); got != want {
-			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
-		}
-	}
-	if got := Rate(24_100_000, time.Second); got != "24.1 MB/s" {
-		t.Errorf("Rate = %q", got)
-	}
-}

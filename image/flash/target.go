@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pigw/pigw/internal/progress"
 )
 
 // Host is the machine whose state Inspect consults before a write. The zero value is the
@@ -48,7 +50,7 @@ func (t *Target) String() string {
 	}
 	switch {
 	case t.Block || t.Size > 0:
-		d = append(d, HumanSize(t.Size))
+		d = append(d, progress.HumanSize(t.Size))
 	default:
 		d = append(d, "empty file")
 	}

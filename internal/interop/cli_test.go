@@ -45,9 +45,14 @@ func pigwCoAP(t *testing.T, stdin []byte, args ...string) cliRun {
 // pigwCoAPPrefix is pigwCoAP under a command prefix, such as ip netns exec NAME.
 func pigwCoAPPrefix(t *testing.T, prefix []string, stdin []byte, args ...string) cliRun {
 	t.Helper()
+	return pigwCommand(t, prefix, stdin, append([]string{"coap"}, args...)...)
+}
+
+// pigwCommand runs pigw with args (under prefix) to its end, within 60 s.
+func pigwCommand(t *testing.T, prefix []string, stdin []byte, full ...string) cliRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	full := append([]string{"coap"}, args...)
 	argv := append(append(append([]string{}, prefix...), pigwBin), full...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer

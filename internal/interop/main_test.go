@@ -110,6 +110,7 @@ type server struct {
 	config   string   // config file path
 	stateDir string
 	prefix   []string // command before the binary, such as ip netns exec NAME
+	args     []string // more flags of pigw run
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -133,6 +134,12 @@ func startServer(t *testing.T, cfg string) *server {
 // port), run under a command prefix such as ip netns exec NAME.
 func startServerOn(t *testing.T, cfg string, listen, prefix []string) *server {
 	t.Helper()
+	return startServerArgs(t, cfg, listen, prefix, nil)
+}
+
+// startServerArgs is startServerOn with more flags for pigw run.
+func startServerArgs(t *testing.T, cfg string, listen, prefix, more []string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	var lastErr error
 	for range 5 {
@@ -142,6 +149,7 @@ func startServerOn(t *testing.T, cfg string, listen, prefix []string) *server {
 			prefix:   prefix,
 			config:   filepath.Join(dir, "pigw.yaml"),
 			stateDir: filepath.Join(dir, "state"),
+			args:     more,
 		}
 		if listen == nil {
 			s.port = freePort(t)
@@ -197,6 +205,7 @@ func freePort(t *testing.T) int {
 func (s *server) launch() error {
 	args := append([]string{}, s.prefix...)
 	args = append(args, pigwBin, "run", "--config", s.config, "--state-dir", s.stateDir)
+	args = append(args, s.args...)
 	cmd := exec.Command(args[0], args[1:]...)
 	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
