@@ -172,4 +172,3 @@ func TestFlashCancel(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
-

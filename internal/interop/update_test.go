@@ -40,7 +40,7 @@ func startUpdateDevice(t *testing.T, slotSize int64) *updateDevice {
 	rel, _ := json.Marshal(updateRelease)
 	pub := d.key.Public().(ed25519.PublicKey)
 	for path, b := range map[string][]byte{
-		filepath.Join(d.root, bundle.ReleasePath):                                rel,
+		filepath.Join(d.root, bundle.ReleasePath):                               rel,
 		filepath.Join(d.root, bundle.KeysDir, bundle.IDOf(pub).String()+".pub"): bundle.MarshalPublicKey(pub),
 		d.pskFile: []byte("adminkey"),
 	} {
