@@ -40,6 +40,10 @@ type ImageOptions struct {
 	// DriveOptions are added to the disk's -drive option, such as
 	// "throttling.bps-write=25165824" for a disk that writes at an SD card's pace.
 	DriveOptions string
+	// QEMUArgs are added to QEMU's command line: "-device", "i6300esb" for a watchdog.
+	QEMUArgs []string
+	// QMP connects to QEMU's machine protocol, for its events (see Options.QMP).
+	QMP bool
 }
 
 // ImageCmdline is the kernel command line of an image booted in QEMU: the root on the
@@ -68,6 +72,15 @@ func ARM64Kernel(t testing.TB) string {
 // printed its first console byte; see Start for the cleanup and failure reports.
 func StartImage(t testing.TB, o ImageOptions) *VM {
 	t.Helper()
+	o.complete(t)
+	vm := newVM(t, o.ForwardUDP)
+	vm.launch(qemuARM64, vm.imageArgs(o), o.StartTimeout)
+	return vm
+}
+
+// complete fills in the defaults.
+func (o *ImageOptions) complete(t testing.TB) {
+	t.Helper()
 	if _, err := exec.LookPath(qemuARM64); err != nil {
 		skipOrFatal(t, qemuARM64+" not found: run `make vm-kernel`, which installs it")
 	}
@@ -83,12 +96,15 @@ func StartImage(t testing.TB, o ImageOptions) *VM {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 60 * time.Second
 	}
+}
+
+// imageArgs is QEMU's command line for o.
+func (vm *VM) imageArgs(o ImageOptions) []string {
 	drive := "file=" + o.Image + ",if=virtio,format=raw"
 	if o.DriveOptions != "" {
 		drive += "," + o.DriveOptions
 	}
-	vm := newVM(t, o.ForwardUDP)
-	vm.launch(qemuARM64, []string{
+	args := []string{
 		"-M", "virt", "-cpu", "cortex-a72", "-accel", "tcg",
 		"-m", o.Memory,
 		"-nodefaults", "-no-user-config", "-display", "none",
@@ -99,6 +115,9 @@ func StartImage(t testing.TB, o ImageOptions) *VM {
 		"-drive", drive,
 		"-netdev", vm.netdev(),
 		"-device", "virtio-net-pci,netdev=n0,romfile=",
-	}, o.StartTimeout)
-	return vm
+	}
+	if o.QMP {
+		args = append(args, vm.qmpArgs()...)
+	}
+	return append(args, o.QEMUArgs...)
 }

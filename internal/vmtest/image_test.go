@@ -110,12 +110,15 @@ const editedConfig = `coap:
 `
 
 // TestImageEditedConfigAndReboot: pigw.yaml replaced on the boot partition with mcopy adds a
-// resource; a dynamic resource PUT in one boot is there after a reboot of the same image.
+// resource; a dynamic resource PUT in one boot is there after a reboot of the same card. The
+// card boots as a Pi would, from the root= of its own cmdline.txt (root=PARTUUID=...-02), and
+// the reboot is the guest's own: the harness boots the card again.
 func TestImageEditedConfigAndReboot(t *testing.T) {
 	img, res := builtImage(t)
 	replaceBootFile(t, img, res, "pigw.yaml", editedConfig)
 
-	vm := StartImage(t, ImageOptions{Image: img, ForwardUDP: []int{5683, 5684}})
+	card := StartCard(t, CardOptions{ImageOptions: ImageOptions{Image: img, ForwardUDP: []int{5683, 5684}}})
+	vm := card.VM()
 	s := session(t, vm, false)
 	firstAnswer(t, vm, s)
 	if r := until(t, s, coap.NewRequest(coap.GET, "greenhouse"), 10*time.Second); r.Code != coap.Content || string(r.Payload) != "tomatoes" {
@@ -129,13 +132,15 @@ func TestImageEditedConfigAndReboot(t *testing.T) {
 	if r := until(t, session(t, vm, true), coap.NewRequest(coap.POST, "sys/reboot"), 30*time.Second); r.Code != coap.Changed {
 		t.Fatalf("POST /sys/reboot: %v %q", r.Code, r.Payload)
 	}
-	if err := vm.Wait(60 * time.Second); err != nil { // -no-reboot: QEMU exits where the Pi would reboot
-		t.Fatalf("QEMU did not stop after /sys/reboot: %v", err)
+	boot2, err := card.WaitBoot(2, 60*time.Second)
+	if err != nil {
+		t.Fatalf("no second boot after /sys/reboot: %v\n%s", err, card.Console())
 	}
-
-	vm2 := StartImage(t, ImageOptions{Image: img, ForwardUDP: []int{5683}})
-	s2 := session(t, vm2, false)
-	firstAnswer(t, vm2, s2)
+	if b := card.Boots()[0]; b.Ended != "reboot" || !strings.Contains(b.Cmdline, "root=PARTUUID=") || !strings.Contains(b.Cmdline, "-02 ") {
+		t.Errorf("boot 1: %+v", b)
+	}
+	s2 := session(t, boot2.VM, false)
+	firstAnswer(t, boot2.VM, s2)
 	if r := until(t, s2, coap.NewRequest(coap.GET, "made/in/boot1"), 10*time.Second); r.Code != coap.Content || string(r.Payload) != "first boot" {
 		t.Errorf("after the reboot, GET /made/in/boot1: %v %q", r.Code, r.Payload)
 	}

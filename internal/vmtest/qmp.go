@@ -47,6 +47,17 @@ func qmpSocket() (dir, path string, err error) {
 	return dir, filepath.Join(dir, "qmp.sock"), nil
 }
 
+// qmpArgs makes vm use QMP and returns QEMU's option for it.
+func (vm *VM) qmpArgs() []string {
+	dir, path, err := qmpSocket()
+	if err != nil {
+		vm.t.Fatalf("vmtest: %v", err)
+	}
+	vm.t.Cleanup(func() { os.RemoveAll(dir) })
+	vm.qmpPath, vm.events.ended = path, make(chan struct{})
+	return []string{"-qmp", "unix:" + path + ",server=on,wait=on"}
+}
+
 // connectQMP connects to the socket QEMU serves (it starts the guest only then), leaves the
 // protocol's negotiation mode and reads events until QEMU closes the socket.
 func (vm *VM) connectQMP(path string, timeout time.Duration) error {

@@ -218,13 +218,7 @@ func Start(t testing.TB, o Options) *VM {
 	vm := newVM(t, o.ForwardUDP)
 	var qmpArgs []string
 	if o.QMP {
-		qdir, path, err := qmpSocket()
-		if err != nil {
-			t.Fatalf("vmtest: %v", err)
-		}
-		t.Cleanup(func() { os.RemoveAll(qdir) })
-		vm.qmpPath, vm.events.ended = path, make(chan struct{})
-		qmpArgs = []string{"-qmp", "unix:" + path + ",server=on,wait=on"}
+		qmpArgs = vm.qmpArgs()
 	}
 	args := append([]string{"-accel", "tcg"}, a.machine...)
 	args = append(args,
