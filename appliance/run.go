@@ -13,6 +13,7 @@ import (
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/supervisor"
+	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/sensors"
 	sgpio "github.com/pigw/pigw/sensors/gpio"
 	"github.com/pigw/pigw/wifi"
@@ -35,6 +36,11 @@ type Options struct {
 	// empty), and UpdateSlot a file to take updates into instead of the card's other root
 	// partition: both for tests of updates on a PC.
 	UpdateRoot, UpdateSlot string
+	// Updater, when set, is the updater PID 1 used at boot (else one is opened from the
+	// fields above), and Trial says that this boot runs a trial root: its health is watched
+	// until it is committed or given up.
+	Updater *update.Updater
+	Trial   bool
 	// Track and Untrack tell PID 1's reaper about processes the appliance waits for itself.
 	Track, Untrack func(pid int)
 }
@@ -108,9 +114,17 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sup := supervisor.New(log, subsystemResources(srv, log))
+	th := &trialHealth{srv: srv, dtls: cfg.CoAP.DTLS != nil, health: opts.Health, u: sys.update.u}
+	sys.update.health = th.check
+	sup := supervisor.New(log, th.observe(subsystemResources(srv, log)))
 	if opts.Health != nil {
 		opts.Health.sup.Store(sup)
+	}
+	if opts.Trial && sys.update.u != nil {
+		go sys.update.u.Watch(ctx, th.check, func(reason string) {
+			log.Error("update trial given up: rebooting to the committed root", "reason", reason)
+			sys.requestStop(ErrReboot)
+		})
 	}
 	done := make(chan struct{})
 	go func() {

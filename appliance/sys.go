@@ -36,6 +36,7 @@ type sysResources struct {
 	logRes  *coap.Resource
 	stop    chan error // a reboot or poweroff request, taken by Run
 	dtls    bool       // the server has a DTLS endpoint: info reports its sessions
+	update  *sysUpdate
 }
 
 func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *slog.Logger) (*sysResources, error) {
@@ -68,7 +69,14 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 			sr.logRes = res
 		}
 	}
-	if err := addUpdateResource(srv, opts, admins, log); err != nil {
+	sr.update = &sysUpdate{u: opts.Updater, policy: trialPolicy(), log: log, stop: sr.requestStop}
+	var why error
+	if sr.update.u == nil {
+		if sr.update.u, why = OpenUpdater(opts.StateDir, opts.UpdateRoot, opts.UpdateSlot, log); why != nil {
+			log.Warn("updates unavailable", "err", why)
+		}
+	}
+	if err := addUpdateResources(srv, sr.update, admins, why); err != nil {
 		return nil, fmt.Errorf("/sys/update: %w", err)
 	}
 	if opts.Ring != nil {
@@ -150,16 +158,21 @@ func adminOnly(admins []string) coap.Guard {
 func (sr *sysResources) power(action error) coap.Handler {
 	return func(in coap.Incoming) coap.Answer {
 		sr.log.Warn("power action requested", "action", action.Error(), "identity", in.Identity, "peer", in.Peer.String())
-		// The stop waits a moment, so this answer leaves before the connections close; an
-		// admin whose 2.04 was lost would retransmit into a closed DTLS session.
-		time.AfterFunc(answerGrace, func() {
-			select {
-			case sr.stop <- action:
-			default:
-			}
-		})
+		sr.requestStop(action)
 		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte(action.Error())}
 	}
+}
+
+// requestStop asks Run to stop with action (a reboot or a poweroff). The stop waits a moment,
+// so that the answer to the request leaves before the connections close: an admin whose 2.04
+// was lost would retransmit into a closed DTLS session.
+func (sr *sysResources) requestStop(action error) {
+	time.AfterFunc(answerGrace, func() {
+		select {
+		case sr.stop <- action:
+		default:
+		}
+	})
 }
 
 // subsystemResources publishes each subsystem's state at /sys/subsystems/<name>.

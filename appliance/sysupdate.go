@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/state"
@@ -13,85 +14,125 @@ import (
 	"github.com/pigw/pigw/internal/blockdev"
 )
 
-// sysUpdate is /sys/update: the update's status (GET, observable) and the upload of a bundle
-// into the other root slot (PUT with Block1), for admins only.
+// sysUpdate is /sys/update, for admins only: the update's status (GET, observable), the
+// upload of a bundle into the other root slot (PUT with Block1), and the trial's actions
+// (POST apply, commit, rollback).
 type sysUpdate struct {
-	u   *update.Updater
-	res *coap.Resource
+	u      *update.Updater
+	res    *coap.Resource
+	policy update.Policy
+	health update.Health
+	log    *slog.Logger
+	stop   func(error) // asks Run to stop, after the answer is sent
 }
 
-func addUpdateResource(srv *coap.Server, opts Options, admins []string, log *slog.Logger) error {
-	ur := &sysUpdate{}
-	u, err := newUpdater(opts, log, func() { ur.publish() })
-	if err != nil {
-		log.Warn("updates unavailable", "err", err)
-		why := []byte("updates unavailable: " + err.Error())
-		answer := func(coap.Incoming) coap.Answer {
-			return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: why}
-		}
-		_, err := srv.AddResource("sys/update", coap.WithHandler(coap.GET, answer), coap.WithHandler(coap.PUT, answer),
-			coap.WithGuard(adminOnly(admins)), coap.WithAttribute("rt", "pigw.update"), coap.WithHidden())
-		return err
+// OpenUpdater is the updater of the running system: its records in stateDir, the release and
+// keys of the root at root ("/" when empty), and the card's other root partition, or the
+// file slot when not empty (tests on a PC).
+func OpenUpdater(stateDir, root, slot string, log *slog.Logger) (*update.Updater, error) {
+	if stateDir == "" {
+		return nil, errors.New("updates need a state directory (--state-dir) to resume uploads and keep the floor")
 	}
-	ur.u = u
-	ur.res, err = srv.AddResource("sys/update", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
-		coap.WithBlockHandler(coap.PUT, ur.put), coap.WithGuard(adminOnly(admins)),
-		coap.WithAttribute("rt", "pigw.update"), coap.WithHidden())
-	if err != nil {
-		return err
-	}
-	ur.publish()
-	return nil
-}
-
-// newUpdater is the updater of the running system: the card's partitions, or the file
-// Options.UpdateSlot names.
-func newUpdater(opts Options, log *slog.Logger, onChange func()) (*update.Updater, error) {
-	if opts.StateDir == "" {
-		return nil, errors.New("they need a state directory (--state-dir) to resume uploads and keep the floor")
-	}
-	dir, err := state.Open(filepath.Join(opts.StateDir, "update"))
+	dir, err := state.Open(filepath.Join(stateDir, "update"))
 	if err != nil {
 		return nil, err
 	}
 	var layout update.Layout = update.Partitions{Finder: blockdev.Kernel(), Root: "/"}
-	if opts.UpdateSlot != "" {
-		layout = update.FileSlot{Path: opts.UpdateSlot}
+	if slot != "" {
+		layout = update.FileSlot{Path: slot}
 	}
-	root := opts.UpdateRoot
 	if root == "" {
 		root = "/"
 	}
-	return update.New(update.Config{Dir: dir, Root: root, Layout: layout, Log: log.With("subsystem", "update"), OnChange: onChange})
+	return update.New(update.Config{Dir: dir, Root: root, Layout: layout, Log: log.With("subsystem", "update")})
 }
 
-func (ur *sysUpdate) publish() {
-	if ur.res != nil {
-		_ = ur.res.SetValue(marshal(ur.u.Status()))
+func addUpdateResources(srv *coap.Server, su *sysUpdate, admins []string, why error) error {
+	guard := coap.WithGuard(adminOnly(admins))
+	if su.u == nil {
+		msg := []byte("updates unavailable: " + why.Error())
+		answer := func(coap.Incoming) coap.Answer {
+			return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: msg}
+		}
+		_, err := srv.AddResource("sys/update", coap.WithHandler(coap.GET, answer), coap.WithHandler(coap.PUT, answer),
+			guard, coap.WithAttribute("rt", "pigw.update"), coap.WithHidden())
+		return err
 	}
+	var err error
+	su.res, err = srv.AddResource("sys/update", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
+		coap.WithBlockHandler(coap.PUT, su.put), guard, coap.WithAttribute("rt", "pigw.update"), coap.WithHidden())
+	if err != nil {
+		return err
+	}
+	for name, fn := range map[string]coap.Handler{"apply": su.apply, "commit": su.commit, "rollback": su.rollback} {
+		if _, err := srv.AddResource("sys/update/"+name, coap.WithHandler(coap.POST, fn), guard,
+			coap.WithAttribute("rt", "pigw.action"), coap.WithHidden()); err != nil {
+			return err
+		}
+	}
+	su.u.OnChange(su.publish)
+	su.publish()
+	return nil
+}
+
+func (su *sysUpdate) publish() { _ = su.res.SetValue(marshal(su.u.Status())) }
+
+func (su *sysUpdate) status() coap.Answer {
+	return coap.Answer{Code: coap.Changed, ContentFormat: coap.AppJSON, Payload: marshal(su.u.Status())}
 }
 
 // put takes one block of a bundle. A client resuming an upload names it with ?id=UPLOAD_ID.
-func (ur *sysUpdate) put(b coap.Block) coap.Answer {
+func (su *sysUpdate) put(b coap.Block) coap.Answer {
 	p := update.Piece{Offset: b.Offset, Data: b.Payload, More: b.More, Size1: b.Size1}
 	for _, q := range b.Queries {
 		if v, ok := strings.CutPrefix(q, "id="); ok {
 			p.ID = v
 		}
 	}
-	done, err := ur.u.Take(p)
+	done, err := su.u.Take(p)
 	switch {
 	case err != nil:
 		return updateRefusal(err)
 	case done:
-		return coap.Answer{Code: coap.Changed, ContentFormat: coap.AppJSON, Payload: marshal(ur.u.Status())}
+		return su.status()
 	}
 	return coap.Answer{Code: coap.Continue, ContentFormat: coap.NoMediaType}
 }
 
-// updateRefusal answers a refused piece: 4.03 signature or policy, 4.13 too large, 4.00 a
-// bundle that does not match its manifest, 4.08 a piece beyond what arrived, 4.12 another
-// upload, 5.03 a device that cannot take updates now.
+// apply arms a trial of the root received and reboots into it.
+func (su *sysUpdate) apply(in coap.Incoming) coap.Answer {
+	if err := su.u.Apply(su.policy, addressedLinks()); err != nil {
+		return updateRefusal(err)
+	}
+	su.log.Warn("update applied: rebooting into the trial", "identity", in.Identity, "mode", su.policy.Mode)
+	su.stop(ErrReboot)
+	return su.status()
+}
+
+// commit is an admin's confirmation of the trial running here.
+func (su *sysUpdate) commit(coap.Incoming) coap.Answer {
+	if err := su.u.Confirm(su.health); err != nil {
+		return updateRefusal(err)
+	}
+	return su.status()
+}
+
+// rollback ends a trial: an armed one is cancelled, a running one reboots to the committed root.
+func (su *sysUpdate) rollback(in coap.Incoming) coap.Answer {
+	st := su.u.Status()
+	if err := su.u.Rollback(fmt.Sprintf("rolled back by %s", in.Identity)); err != nil {
+		return updateRefusal(err)
+	}
+	if st.Trial != nil && st.Trial.Slot == st.Running.Slot {
+		su.log.Warn("update trial rolled back: rebooting to the committed root", "identity", in.Identity)
+		su.stop(ErrReboot)
+	}
+	return su.status()
+}
+
+// updateRefusal answers a refusal: 4.03 signature or policy, 4.13 too large, 4.00 a bundle
+// that does not match its manifest, 4.08 a piece beyond what arrived, 4.12 another upload,
+// 5.03 a device that cannot do it now.
 func updateRefusal(err error) coap.Answer {
 	code := coap.Code(coap.Unavailable)
 	var e *update.Error
@@ -100,5 +141,10 @@ func updateRefusal(err error) coap.Answer {
 			update.Corrupt: coap.BadRequest, update.OutOfOrder: coap.Incomplete, update.WrongUpload: coap.PreconditionFailed,
 			update.Unavailable: coap.Unavailable}[e.Kind]
 	}
-	return coap.Answer{Code: code, ContentFormat: coap.NoMediaType, Payload: fmt.Appendf(nil, "update refused: %v", err)}
+	return coap.Answer{Code: code, ContentFormat: coap.NoMediaType, Payload: fmt.Appendf(nil, "update: %v", err)}
+}
+
+// trialPolicy is how trials run.
+func trialPolicy() update.Policy {
+	return update.Policy{Mode: update.ModeCounter, TrialDeadline: 10 * time.Minute, HealthyAfter: 90 * time.Second}
 }

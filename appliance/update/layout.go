@@ -21,6 +21,8 @@ type Layout interface {
 	Other() (SlotInfo, error)
 	// Committed is the slot the boot partition's cmdline.txt starts.
 	Committed() (string, error)
+	// Commit makes slot the one cmdline.txt starts.
+	Commit(slot string) error
 }
 
 // Partitions is the layout of a pigw card: boot FAT on partition 1, roots A and B on 2 and 3.

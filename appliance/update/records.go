@@ -29,8 +29,11 @@ type uploadRecord struct {
 // otherRecord is what the other slot holds.
 type otherRecord struct {
 	Slot    string `json:"slot"`
-	Content string `json:"content"` // partial, verified, invalid
+	Content string `json:"content"` // partial, verified, invalid, failed, previous
 	Header  []byte `json:"header,omitempty"`
+	// Version and Seq of a previous root, which came with no bundle header.
+	Version string `json:"version,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
 }
 
 type resultRecord struct {

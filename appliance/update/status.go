@@ -42,6 +42,22 @@ type Status struct {
 	// TrustedKeys is how many keys the running root accepts bundles from; 0 refuses every one.
 	TrustedKeys int    `json:"trusted_keys"`
 	Floor       uint64 `json:"floor"`
+	// Trial is the trial armed or running, nil when none is.
+	Trial *Trial `json:"trial,omitempty"`
+}
+
+// Trial describes a trial armed or running.
+type Trial struct {
+	Slot                string `json:"slot"`
+	Mode                Mode   `json:"mode"`
+	Stage               string `json:"stage"` // armed, started, booted
+	ConfirmAdmin        bool   `json:"confirm_admin"`
+	DeadlineSeconds     int    `json:"deadline_seconds"`
+	HealthyAfterSeconds int    `json:"healthy_after_seconds"`
+	// While the trial runs: the seconds left before the device goes back to the committed
+	// root, and what the commit still waits for.
+	RemainingSeconds int    `json:"remaining_seconds,omitempty"`
+	Waiting          string `json:"waiting,omitempty"`
 }
 
 // Root describes what a slot holds.

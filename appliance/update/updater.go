@@ -24,9 +24,6 @@ type Config struct {
 	Root   string     // the running root, whose release file and trusted keys apply: "/"
 	Layout Layout
 	Log    *slog.Logger
-	// OnChange, when set, is called after the status changed (at most about once a second
-	// while an upload runs), so that observers of the status learn of it.
-	OnChange func()
 }
 
 // Updater receives bundles into the other slot. Its methods may be called from many
@@ -38,8 +35,11 @@ type Updater struct {
 	trusted []ed25519.PublicKey
 
 	mu       sync.Mutex
+	onChange func()
 	cur      *upload
 	notified time.Time
+	started  time.Time // when the trial running here started being watched
+	waiting  string    // what the trial running here still waits for
 }
 
 // New reads the running root's release and trusted keys. A root without them (one built
@@ -165,7 +165,7 @@ func (u *Updater) status() Status {
 	if o, err := u.cfg.Layout.Other(); err == nil {
 		st.Other = Root{Slot: o.Name, Content: "empty"}
 		if other.Slot == o.Name {
-			st.Other.Content = other.Content
+			st.Other.Content, st.Other.Version, st.Other.Seq = other.Content, other.Version, other.Seq
 			if h, err := bundle.ParseHeader(other.Header); err == nil {
 				st.Other.Version, st.Other.Seq = h.Manifest.Version, h.Manifest.Seq
 				st.Other.Digest = digestHex(h)
@@ -180,6 +180,14 @@ func (u *Updater) status() Status {
 		st.BytesReceived, st.BytesTotal = c.received, c.total
 		st.UploadID = c.id
 	}
+	if p, _ := u.pending(); p != nil {
+		st.State = Updating
+		st.Trial = &Trial{Slot: p.Slot, Mode: p.Mode, Stage: p.Stage, ConfirmAdmin: p.Confirm,
+			DeadlineSeconds: int(p.Deadline.Seconds()), HealthyAfterSeconds: int(p.Healthy.Seconds()), Waiting: u.waiting}
+		if p.Slot == st.Running.Slot && !u.started.IsZero() {
+			st.Trial.RemainingSeconds = int((p.Deadline - time.Since(u.started)).Seconds())
+		}
+	}
 	return st
 }
 
@@ -191,13 +199,21 @@ func digestHex(h *bundle.Header) string {
 // UploadID is what names an upload: the first 16 hex digits of its manifest's digest.
 func UploadID(h *bundle.Header) string { return digestHex(h)[:16] }
 
-// changed tells observers, at most once a second unless now.
+// OnChange makes fn be called after the status changed (at most about once a second while
+// an upload runs), so that observers of the status learn of it.
+func (u *Updater) OnChange(fn func()) {
+	u.mu.Lock()
+	u.onChange = fn
+	u.mu.Unlock()
+}
+
+// changed tells observers, at most once a second unless now; u.mu is held.
 func (u *Updater) changed(now bool) {
-	if u.cfg.OnChange == nil || (!now && time.Since(u.notified) < time.Second) {
+	if u.onChange == nil || (!now && time.Since(u.notified) < time.Second) {
 		return
 	}
 	u.notified = time.Now()
-	go u.cfg.OnChange()
+	go u.onChange()
 }
 
 // setResult records how an update ended, for the status.

@@ -18,6 +18,7 @@ import (
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/supervisor"
+	"github.com/pigw/pigw/appliance/update"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,11 +40,6 @@ func initMain(stderr io.Writer) int {
 	log.Info("pigw starting as init", "version", version)
 	res := boot.Setup(log)
 	console.set(boot.ConsoleWriter(log, stderr)) // /sys is mounted now: every console the kernel has
-	ctx, cancel := context.WithCancel(context.Background())
-	// On the first boot on a card larger than the image, /perm grows to the card's end: the
-	// partition before this returns, the filesystem while the appliance serves.
-	growth := grow.Start(ctx, log, res.PermDev, res.Perm)
-	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
 	cfg, layers, err := config.LoadLayers(configLayers...)
 	for _, l := range layers {
 		switch {
@@ -57,6 +53,12 @@ func initMain(stderr io.Writer) int {
 		log.Error("config: running on the built-in default", "err", err)
 		cfg = config.Default()
 	}
+	updater, trial := updateAtBoot(log, res, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	// On the first boot on a card larger than the image, /perm grows to the card's end: the
+	// partition before this returns, the filesystem while the appliance serves.
+	growth := grow.Start(ctx, log, res.PermDev, res.Perm)
+	setModprobeHelper(log) // /proc is mounted now; the kernel may ask for modules from here on
 	if err := boot.LoadModules(log, cfg.System.Modules...); err != nil {
 		log.Error("kernel modules", "err", err)
 	}
@@ -105,7 +107,7 @@ func initMain(stderr io.Writer) int {
 	}
 
 	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health,
-		ManageNetwork: true, Subsystems: []supervisor.Subsystem{clk}, Track: boot.Track, Untrack: boot.Untrack})
+		ManageNetwork: true, Updater: updater, Trial: trial, Subsystems: []supervisor.Subsystem{clk}, Track: boot.Track, Untrack: boot.Untrack})
 	cancel()
 	switch {
 	case errors.Is(err, appliance.ErrPoweroff):
@@ -121,6 +123,47 @@ func initMain(stderr io.Writer) int {
 		boot.Fatal(log, err, 10*time.Second)
 	}
 	select {}
+}
+
+// updateAtBoot decides what this boot is for updates: a normal boot, the start of a trial
+// root (which does not return when it works), or a trial root's boot.
+func updateAtBoot(log *slog.Logger, res boot.Result, cfg *config.Config) (*update.Updater, bool) {
+	if res.Perm == "" {
+		log.Warn("updates unavailable: no /perm for their records")
+		return nil, false
+	}
+	u, err := appliance.OpenUpdater(filepath.Join(res.Perm, "pigw"), "/", "", log)
+	if err != nil {
+		log.Warn("updates unavailable", "err", err)
+		return nil, false
+	}
+	d, err := u.AtBoot()
+	if err != nil {
+		log.Warn("update records not read at boot", "err", err)
+		return u, false
+	}
+	if d.Note != "" {
+		log.Warn("update: " + d.Note)
+	}
+	switch d.Kind {
+	case update.BootTrial:
+		return u, true
+	case update.BootStartTrial:
+		var wd *os.File
+		if cfg.System.WatchdogOn() {
+			wd = boot.ArmWatchdog(log)
+		}
+		err := boot.StartRoot(log, d.Root.Path) // returns only when the root could not be used
+		if wd != nil {
+			_, _ = wd.Write([]byte("V"))
+			wd.Close()
+		}
+		log.Error("update trial not started: going on with the committed root", "err", err)
+		if err := u.TrialNotStarted(err); err != nil {
+			log.Error("update records", "err", err)
+		}
+	}
+	return u, false
 }
 
 // lateWriter is the console: PID 1's stderr until the other consoles are known.

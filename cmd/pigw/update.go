@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/push"
 	"github.com/pigw/pigw/internal/progress"
 )
@@ -20,8 +21,12 @@ import (
 const updateUsage = `Usage: pigw update --identity NAME --psk-file FILE [flags] coaps://HOST BUNDLE
 
 Pushes an update bundle (made by pigw image build --sign-key) to a pigw device's other root
-slot, resuming after lost connections, and waits until the device has read it back and
-verified it.
+slot, resuming after lost connections, waits until the device has read it back and verified
+it, then applies it: the device reboots into a trial of the new root and commits it once
+healthy (or, with update.confirm: admin on the device, when this command confirms it), or goes
+back to its old root by itself. Exit status 0 when the new version runs committed, 1 when the
+device refused the bundle or went back (with its result code and reason), 3 when it did not
+finish in time.
 
 Flags:
 `
@@ -35,6 +40,8 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 	pskFile := fs.String("psk-file", "", "read the pre-shared key from this file")
 	retry := fs.Duration("retry", 5*time.Minute, "keep trying to reach the device this long without progress")
 	timeout := fs.Duration("timeout", 30*time.Second, "wait this long for the device to answer one block")
+	downloadOnly := fs.Bool("download-only", false, "stop once the device holds the bundle verified (apply it later)")
+	wait := fs.Duration("wait", 20*time.Minute, "after apply, wait this long for the device to run the new version committed")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -64,12 +71,12 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	fi, err := f.Stat()
 	if err != nil {
 		fmt.Fprintln(stderr, "pigw update:", err)
 		return exitFailed
 	}
-	b, err := push.OpenBundle(f, st.Size())
+	b, err := push.OpenBundle(f, fi.Size())
 	if err != nil {
 		fmt.Fprintf(stderr, "pigw update: %s: %v\n", pos[1], err)
 		return exitFailed
@@ -102,5 +109,38 @@ func runUpdate(args []string, stdout, stderr io.Writer) int {
 		return exitTimeout
 	}
 	fmt.Fprintf(stdout, "slot %s of %s holds %s seq %d, read back and verified\n", dev.Other.Slot, pos[0], dev.Other.Version, dev.Other.Seq)
-	return exitOK
+	if *downloadOnly {
+		return exitOK
+	}
+	start := time.Now()
+	last := ""
+	st, err := p.Apply(ctx, m.Version, *wait, func(st update.Status) {
+		if line := applyLine(st); line != last {
+			fmt.Fprintf(stdout, "%6s  %s\n", progress.Clock(time.Since(start)), line)
+			last = line
+		}
+	})
+	var refused *push.RefusedError
+	var back *push.RolledBackError
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "%s runs %s seq %d on slot %s, committed (%s after apply)\n", pos[0], st.Running.Version, st.Running.Seq, st.Running.Slot, progress.Clock(time.Since(start)))
+		return exitOK
+	case errors.As(err, &back), errors.As(err, &refused):
+		fmt.Fprintln(stderr, "pigw update:", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stderr, "pigw update:", err)
+	return exitTimeout
+}
+
+// applyLine says where the device is in an update.
+func applyLine(st update.Status) string {
+	if t := st.Trial; t != nil {
+		if t.Slot != st.Running.Slot {
+			return fmt.Sprintf("trial of slot %s armed (%s); %s still runs", t.Slot, t.Mode, st.Running.Version)
+		}
+		return fmt.Sprintf("trial of %s on slot %s: waiting for %s", st.Running.Version, t.Slot, t.Waiting)
+	}
+	return fmt.Sprintf("running %s on slot %s, committed slot %s", st.Running.Version, st.Running.Slot, st.Committed)
 }
