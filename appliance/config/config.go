@@ -33,6 +33,9 @@ type Config struct {
 	// GPIO are the GPIO pins used as inputs or outputs, each served as
 	// /gpio/<name>, in the order written in the file. Default: none.
 	GPIO []GPIO `yaml:"gpio"`
+	// Update is how the device takes updates over the network: who
+	// commits a new root, and how it is tried first.
+	Update Update `yaml:"update"`
 }
 
 // Time is where the appliance gets its time from.
@@ -291,5 +294,6 @@ func defaults() *Config {
 		System: System{Hostname: defaultHostname, Watchdog: ptrTo(true)},
 		Wifi:   defaultWifi(),
 		Time:   Time{Interval: Duration(time.Hour)},
+		Update: defaultUpdate(),
 	}
 }

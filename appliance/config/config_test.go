@@ -50,8 +50,14 @@ func defaultSystem() System { return System{Hostname: "pigw", Watchdog: ptr(true
 // defaultTime is the time section of a file that has none.
 func defaultTime() Time { return Time{Interval: Duration(time.Hour)} }
 
+// updateDefaults is the update section of a file that has none, written out
+// here rather than taken from defaultUpdate, so that a changed default shows.
+func updateDefaults() Update {
+	return Update{Confirm: "auto", Trial: "auto", TrialDeadline: Duration(10 * time.Minute), HealthyAfter: Duration(90 * time.Second)}
+}
+
 func tutorialConfig() *Config {
-	return &Config{System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), CoAP: CoAP{
+	return &Config{System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), Update: updateDefaults(), CoAP: CoAP{
 		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
 		ServiceDiscovery: true,
 		DiscoveryLeisure: Duration(5 * time.Second),
@@ -99,7 +105,7 @@ func TestParse(t *testing.T) {
 			Observe:          Observe{ConEvery: 5},
 			Limits:           defaultLimits,
 		},
-		System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(),
+		System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), Update: updateDefaults(),
 	}
 	withCoAP := func(f func(c *CoAP)) *Config {
 		c := *empty
@@ -273,7 +279,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio, update)`,
 		},
 		{
 			"unknown field",

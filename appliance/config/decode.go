@@ -362,6 +362,15 @@ func (d *decoder) gpio(n ast.Node, path string, g *GPIO) {
 	)
 }
 
+func (d *decoder) update(n ast.Node, path string, u *Update) {
+	d.mapping(n, path,
+		field{"confirm", d.str(&u.Confirm)},
+		field{"trial", d.str(&u.Trial)},
+		field{"trial_deadline", d.unmarshal(&u.TrialDeadline)},
+		field{"healthy_after", d.unmarshal(&u.HealthyAfter)},
+	)
+}
+
 func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		b, ok := n.(*ast.BoolNode)

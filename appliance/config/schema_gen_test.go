@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invopop/jsonschema"
 )
@@ -242,7 +243,7 @@ func defaultValues() (map[string]map[string]any, error) {
 	}
 	d := defaults()
 	out := map[string]map[string]any{}
-	for _, v := range []any{d.CoAP, d.CoAP.Observe, d.CoAP.Limits, d.System, d.Network, d.Wifi, d.Time, *defaultDTLS(),
+	for _, v := range []any{d.CoAP, d.CoAP.Observe, d.CoAP.Limits, d.System, d.Network, d.Wifi, d.Time, d.Update, *defaultDTLS(),
 		*c.CoAP.NewResourceDetails, c.CoAP.Resources[0], c.Sessions[0], c.Sessions[0].Requests[0],
 		c.Network.Interfaces[0], c.Network.Interfaces[0].Routes[0], c.Wifi.Networks[0], c.Sensors[0], c.GPIO[0]} {
 		rv := reflect.ValueOf(v)
@@ -261,14 +262,7 @@ func defaultValues() (map[string]map[string]any, error) {
 func defaultOf(v reflect.Value) any {
 	switch x := v.Interface().(type) {
 	case Duration:
-		s := x.String()
-		if strings.HasSuffix(s, "m0s") {
-			s = strings.TrimSuffix(s, "0s")
-		}
-		if strings.HasSuffix(s, "h0m") {
-			s = strings.TrimSuffix(s, "0m")
-		}
-		return s
+		return shortDuration(time.Duration(x))
 	case Secret, Attributes, []IdentityKey, map[string]string:
 		return nil
 	case MediaType:

@@ -56,6 +56,7 @@ var keyRules = map[string]keyRule{
 	"Config.time":     {s: ref("Time")},
 	"Config.sensors":  {s: listOf(ref("Sensor"), 0, 0)},
 	"Config.gpio":     {s: listOf(ref("GPIO"), 0, 0)},
+	"Config.update":   {s: ref("Update")},
 
 	"CoAP.listen":               {s: listOf(str(listenPattern, listenRule), 1, 0, unique)},
 	"CoAP.dtls":                 {s: ref("DTLS")},
@@ -181,6 +182,11 @@ var keyRules = map[string]keyRule{
 	"Time.ntp": {s: listOf(textPattern(`^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\](:[-+]?[0-9]+)?|[0-9A-Fa-f:.]+(%.+)?|[A-Za-z0-9.-]+(:[-+]?[0-9]+)?)$`,
 		"a host name or an IP address, with an optional :port (IPv6 in brackets)"), 0, maxNTPServers)},
 	"Time.interval": {s: ref("Duration")},
+
+	"Update.confirm":        {s: keyword(true, UpdateConfirmAuto, UpdateConfirmAdmin)},
+	"Update.trial":          {s: keyword(true, UpdateTrialAuto, UpdateTrialTryboot, UpdateTrialCounter)},
+	"Update.trial_deadline": {s: ref("Duration")},
+	"Update.healthy_after":  {s: ref("Duration")},
 
 	"Sensor.name":    {s: textPattern(namePattern(1), nameRule), required: true},
 	"Sensor.kind":    {s: keyword(false, sensors.Kinds()...), required: true},

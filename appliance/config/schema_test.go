@@ -265,6 +265,7 @@ func TestSchemaKeys(t *testing.T) {
 		"Wifi":           "{wifi: {zz: 1}}",
 		"WifiNetwork":    "{wifi: {networks: [{zz: 1}]}}",
 		"Time":           "{time: {zz: 1}}",
+		"Update":         "{update: {zz: 1}}",
 		"Sensor":         "{sensors: [{zz: 1}]}",
 		"GPIO":           "{gpio: [{zz: 1}]}",
 	} {

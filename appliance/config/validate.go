@@ -19,7 +19,9 @@ import (
 // security (both stored in lower case); of time.interval; of the sensors'
 // bus, address (for I2C kinds), interval and threshold, their kinds stored
 // in lower case; and of the GPIO pins' pull and edge (inputs), initial and
-// restart (outputs), their pins stored as GPIO17 and the rest in lower case.
+// restart (outputs), their pins stored as GPIO17 and the rest in lower case;
+// and of update's confirm and trial (stored in lower case), trial_deadline
+// and healthy_after.
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
@@ -71,6 +73,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.time(&c.Time, "time")
 	v.uniqueNames(append(v.sensors(c.Sensors, "sensors"), v.gpios(c.GPIO, "gpio")...))
 	v.sessionSensors(c.Sessions, c.Sensors, "sessions")
+	v.update(&c.Update, "update", c.CoAP.DTLS, "coap.dtls")
 	return v.errs
 }
 
