@@ -21,6 +21,7 @@ import (
 var (
 	ErrReboot   = errors.New("reboot requested")
 	ErrPoweroff = errors.New("poweroff requested")
+	ErrTryboot  = errors.New("reboot into tryboot requested") // an update's trial on a Pi 4 or 5
 )
 
 // answerGrace is how long a power action waits for its answer to be sent.
@@ -69,7 +70,7 @@ func addSysResources(srv *coap.Server, cfg *config.Config, opts Options, log *sl
 			sr.logRes = res
 		}
 	}
-	sr.update = &sysUpdate{u: opts.Updater, policy: trialPolicy(), log: log, stop: sr.requestStop}
+	sr.update = &sysUpdate{u: opts.Updater, policy: trialPolicy(cfg.Update, boardModel()), log: log, stop: sr.requestStop, init: opts.ManageNetwork}
 	var why error
 	if sr.update.u == nil {
 		if sr.update.u, why = OpenUpdater(opts.StateDir, opts.UpdateRoot, opts.UpdateSlot, log); why != nil {

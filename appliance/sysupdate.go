@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/state"
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/internal/blockdev"
@@ -24,6 +25,7 @@ type sysUpdate struct {
 	health update.Health
 	log    *slog.Logger
 	stop   func(error) // asks Run to stop, after the answer is sent
+	init   bool        // pigw is the card's init: a reboot starts what it armed
 }
 
 // OpenUpdater is the updater of the running system: its records in stateDir, the release and
@@ -101,11 +103,18 @@ func (su *sysUpdate) put(b coap.Block) coap.Answer {
 
 // apply arms a trial of the root received and reboots into it.
 func (su *sysUpdate) apply(in coap.Incoming) coap.Answer {
+	if !su.init {
+		return updateRefusal(&update.Error{Kind: update.Unavailable, Err: errors.New("pigw runs as a program here, not as the card's init: nothing would boot the new root")})
+	}
 	if err := su.u.Apply(su.policy, addressedLinks()); err != nil {
 		return updateRefusal(err)
 	}
 	su.log.Warn("update applied: rebooting into the trial", "identity", in.Identity, "mode", su.policy.Mode)
-	su.stop(ErrReboot)
+	if su.policy.Mode == update.ModeTryboot {
+		su.stop(ErrTryboot)
+	} else {
+		su.stop(ErrReboot)
+	}
 	return su.status()
 }
 
@@ -144,7 +153,28 @@ func updateRefusal(err error) coap.Answer {
 	return coap.Answer{Code: code, ContentFormat: coap.NoMediaType, Payload: fmt.Appendf(nil, "update: %v", err)}
 }
 
-// trialPolicy is how trials run.
-func trialPolicy() update.Policy {
-	return update.Policy{Mode: update.ModeCounter, TrialDeadline: 10 * time.Minute, HealthyAfter: 90 * time.Second}
+// trialPolicy is how trials run, from the update section; board is the device tree's model.
+func trialPolicy(c config.Update, board string) update.Policy {
+	p := update.Policy{Mode: update.ModeCounter, ConfirmAdmin: c.Confirm == config.UpdateConfirmAdmin,
+		TrialDeadline: time.Duration(c.TrialDeadline), HealthyAfter: time.Duration(c.HealthyAfter)}
+	switch c.Trial {
+	case config.UpdateTrialTryboot:
+		p.Mode = update.ModeTryboot
+	case config.UpdateTrialAuto, "":
+		if trybootBoard(board) {
+			p.Mode = update.ModeTryboot
+		}
+	}
+	return p
+}
+
+// trybootBoard reports a board whose firmware has tryboot: Pi 4, 400, 5, 500, CM4 and CM5
+// (the Raspberry Pi documentation's "tryboot"; the Zero 2 W and Pi 3 are left to the counter).
+func trybootBoard(model string) bool {
+	for _, m := range []string{"Raspberry Pi 4 ", "Raspberry Pi 400 ", "Raspberry Pi 5 ", "Raspberry Pi 500 ", "Raspberry Pi Compute Module 4", "Raspberry Pi Compute Module 5"} {
+		if strings.HasPrefix(model+" ", m) {
+			return true
+		}
+	}
+	return false
 }

@@ -157,7 +157,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.DiskID = seed32(digest, "mbr disk id")
-	in.boot.addData("cmdline.txt", 0o644, []byte(cmdlineTxt(res.DiskID)))
+	in.boot.addData("cmdline.txt", 0o644, []byte(cmdlineTxt(res.DiskID, 2)))
+	in.boot.addData("tryboot.txt", 0o644, []byte(trybootTxt))
+	in.boot.addData("trycmd.txt", 0o644, []byte(cmdlineTxt(res.DiskID, 3)))
 	if err := write(ctx, &o, p, in, digest, mtime, res); err != nil {
 		return nil, err
 	}

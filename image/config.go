@@ -45,10 +45,21 @@ type fragment struct{ name, text string }
 // it is /dev/console: the kernel writes to both, pigw mirrors its log to both, but keys (Ctrl-\
 // for a goroutine dump) are read from /dev/console, and a headless gateway is debugged over
 // its serial port.
-func cmdlineTxt(diskID uint32) string {
+func cmdlineTxt(diskID uint32, partition int) string {
 	return fmt.Sprintf("console=tty1 console=serial0,115200 root=PARTUUID=%s rootfstype=squashfs init=/pigw rootwait panic=10\n",
-		partUUID(diskID, 2))
+		partUUID(diskID, partition))
 }
+
+// trybootTxt is what the Pi 4 and 5 firmware reads instead of config.txt once, after a reboot
+// with the argument "0 tryboot": config.txt's settings, then the trial's command line, whose
+// root= an update points at the slot on trial (trycmd.txt, cmdlineTxt of root B until then).
+// The name is 8.3 so that the device finds it by its short name.
+const trybootTxt = `# tryboot.txt: read by the Pi 4 and 5 firmware instead of config.txt for one boot, after
+# pigw applied an update (reboot "0 tryboot"). Written by pigw image build.
+include config.txt
+[all]
+cmdline=trycmd.txt
+`
 
 // etcConfig is the image's /etc/pigw.yaml: what a Pi needs on top of the built-in defaults.
 // wifiModules are the WiFi driver's modules that the kernel has as modules (not built in).

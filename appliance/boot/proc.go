@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -121,4 +122,22 @@ func Fatal(log *slog.Logger, err error, wait time.Duration) {
 		log.Error("reboot failed", "err", err)
 	}
 	select {} // PID 1 must not exit
+}
+
+// RebootTryboot reboots with the argument "0 tryboot": the Pi 4 and 5 firmware then boots
+// tryboot.txt instead of config.txt, once (the flag does not survive the next reset or a
+// power cut). A kernel without the Pi's reboot handler ignores the argument.
+func RebootTryboot(log *slog.Logger) error {
+	if err := Unmount(); err != nil {
+		log.Error("unmount before halt", "err", err)
+	}
+	log.Warn("rebooting into tryboot")
+	time.Sleep(100 * time.Millisecond)
+	arg := []byte("0 tryboot\x00")
+	_, _, errno := unix.Syscall6(unix.SYS_REBOOT, unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2,
+		unix.LINUX_REBOOT_CMD_RESTART2, uintptr(unsafe.Pointer(&arg[0])), 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("reboot into tryboot: %w", errno)
+	}
+	return nil
 }

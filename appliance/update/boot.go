@@ -94,7 +94,7 @@ func (u *Updater) TrialNotStarted(why error) error {
 // after), the result, and no trial pending.
 func (u *Updater) failTrial(p *pendingRecord, reason string) error {
 	h, err := bundle.ParseHeader(p.Header)
-	if err == nil {
+	if err == nil && p.Stage != "armed" { // a root that never ran is not known bad
 		bad := map[string]string{}
 		_ = get(u.cfg.Dir, keyBad, &bad)
 		if len(bad) >= 64 { // bounded: the oldest entries matter least

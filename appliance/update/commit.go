@@ -26,7 +26,7 @@ func (l Partitions) Commit(slot string) error {
 		return fmt.Errorf("open the boot partition for the commit: %w", err)
 	}
 	defer f.Close()
-	if err := setRoot(f, slot); err != nil {
+	if err := setRoot(f, "cmdline.txt", slot); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -42,8 +42,29 @@ func (l Partitions) Commit(slot string) error {
 	return nil
 }
 
-// setRoot rewrites the partition number of root=PARTUUID=<id>-0N in cmdline.txt on dev.
-func setRoot(dev fat32.Device, slot string) error {
+// SetTryboot points the tryboot command line (trycmd.txt) at slot.
+func (l Partitions) SetTryboot(slot string) error {
+	p, err := l.running()
+	if err != nil {
+		return err
+	}
+	boot, err := l.Finder.Sibling(p, 1)
+	if err != nil {
+		return fmt.Errorf("the boot partition: %w", err)
+	}
+	f, err := os.OpenFile(boot.Dev, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open the boot partition: %w", err)
+	}
+	defer f.Close()
+	if err := setRoot(f, "trycmd.txt", slot); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// setRoot rewrites the partition number of root=PARTUUID=<id>-0N in file on the FAT on dev.
+func setRoot(dev fat32.Device, file, slot string) error {
 	digit := map[string]byte{"a": '2', "b": '3'}[slot]
 	if digit == 0 {
 		return fmt.Errorf("slot %q: must be a or b", slot)
@@ -52,28 +73,31 @@ func setRoot(dev fat32.Device, slot string) error {
 	if err != nil {
 		return fmt.Errorf("the boot partition: %w", err)
 	}
-	f, err := fs.Lookup("cmdline.txt")
+	f, err := fs.Lookup(file)
 	if err != nil {
 		return fmt.Errorf("the boot partition: %w", err)
 	}
 	b, err := f.ReadAll()
 	if err != nil {
-		return fmt.Errorf("cmdline.txt: %w", err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	off, _, err := rootPartition(b)
 	if err != nil {
-		return fmt.Errorf("cmdline.txt: %w", err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	if err := f.WriteAt([]byte{digit}, int64(off+1)); err != nil {
-		return fmt.Errorf("cmdline.txt: %w", err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
 }
 
 // Commit of a file slot: a PC does not boot from it.
-func (l FileSlot) Commit(string) error {
-	return errors.New("a file slot (--update-slot) cannot be committed: nothing boots from it")
-}
+func (l FileSlot) Commit(string) error { return errFileSlot }
+
+// SetTryboot of a file slot: a PC does not boot from it.
+func (l FileSlot) SetTryboot(string) error { return errFileSlot }
+
+var errFileSlot = errors.New("a file slot (--update-slot) cannot be booted: nothing starts it")
 
 // WaitingForAdmin is what a healthy trial with confirm: admin waits for.
 const WaitingForAdmin = "an admin's POST /sys/update/commit"

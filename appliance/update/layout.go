@@ -23,6 +23,8 @@ type Layout interface {
 	Committed() (string, error)
 	// Commit makes slot the one cmdline.txt starts.
 	Commit(slot string) error
+	// SetTryboot makes slot the one trycmd.txt starts (the firmware's tryboot, Pi 4 and 5).
+	SetTryboot(slot string) error
 }
 
 // Partitions is the layout of a pigw card: boot FAT on partition 1, roots A and B on 2 and 3.

@@ -93,6 +93,11 @@ func (u *Updater) Apply(pol Policy, links []string) error {
 	if err := u.admit(h, o.Size); err != nil { // the floor or the keys may have changed since
 		return err
 	}
+	if pol.Mode == ModeTryboot {
+		if err := u.cfg.Layout.SetTryboot(o.Name); err != nil {
+			return &Error{Kind: Unavailable, Err: err}
+		}
+	}
 	p := pendingRecord{Slot: o.Name, Header: other.Header, Mode: pol.Mode, Attempts: 1, Links: links,
 		Confirm: pol.ConfirmAdmin, Deadline: pol.TrialDeadline, Healthy: pol.HealthyAfter, Stage: "armed",
 		FromVersion: u.release.Version, FromSeq: u.release.Seq}

@@ -109,9 +109,11 @@ func initMain(stderr io.Writer) int {
 	err = appliance.Run(ctx, cfg, appliance.Options{StateDir: stateDir, Log: log, Ring: ring, Version: version, Health: &health,
 		ManageNetwork: true, Updater: updater, Trial: trial, Subsystems: []supervisor.Subsystem{clk}, Track: boot.Track, Untrack: boot.Untrack})
 	cancel()
+	tryboot := errors.Is(err, appliance.ErrTryboot)
 	switch {
 	case errors.Is(err, appliance.ErrPoweroff):
 		poweroff = true
+	case tryboot:
 	case err == nil, errors.Is(err, appliance.ErrReboot), errors.Is(err, context.Canceled):
 	default:
 		wdStop()
@@ -119,6 +121,11 @@ func initMain(stderr io.Writer) int {
 	}
 	wdStop()
 	growth.Wait(log) // the kernel's resize keeps /perm busy and cannot be interrupted
+	if tryboot {
+		if err := boot.RebootTryboot(log); err != nil {
+			log.Error("tryboot", "err", err)
+		}
+	}
 	if err := boot.Halt(log, poweroff); err != nil {
 		boot.Fatal(log, err, 10*time.Second)
 	}

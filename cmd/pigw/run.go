@@ -58,7 +58,7 @@ func runAppliance(args []string, stderr io.Writer) int {
 	err := appliance.Run(ctx, cfg, appliance.Options{StateDir: *stateDir, Log: log, Ring: ring, Version: version,
 		UpdateRoot: *updateRoot, UpdateSlot: *updateSlot})
 	switch {
-	case errors.Is(err, appliance.ErrReboot), errors.Is(err, appliance.ErrPoweroff):
+	case errors.Is(err, appliance.ErrReboot), errors.Is(err, appliance.ErrPoweroff), errors.Is(err, appliance.ErrTryboot):
 		log.Warn("pigw stopped: not running as init, so the machine itself is left alone", "request", err.Error())
 		return 0
 	case err != nil && !errors.Is(err, context.Canceled):

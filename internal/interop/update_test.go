@@ -123,10 +123,10 @@ func TestUpdatePush(t *testing.T) {
 		{"wrong board", armv6, "admin", []string{"4.03", `board family "rpi-armv6"`}},
 		{"larger than the slot", huge, "admin", []string{"4.13", "does not fit"}},
 	} {
-		r := pigwUpdate(t, "--identity", tc.identity, "--psk-file", d.pskFile, d.url(), tc.bundle)
+		r := pigwUpdate(t, "--download-only", "--identity", tc.identity, "--psk-file", d.pskFile, d.url(), tc.bundle)
 		wantExit(t, r, 1, tc.want...)
 	}
-	r := pigwUpdate(t, "--identity", "user", "--psk", "userkey", d.url(), untrusted)
+	r := pigwUpdate(t, "--download-only", "--identity", "user", "--psk", "userkey", d.url(), untrusted)
 	wantExit(t, r, 1, "4.03", `identity "user" is not in coap.dtls.admins`)
 	if b, _ := os.ReadFile(d.slot); !bytes.Equal(b, make([]byte, len(b))) {
 		t.Fatal("a refused bundle wrote to the slot")
@@ -134,7 +134,7 @@ func TestUpdatePush(t *testing.T) {
 
 	good, root := writeBundle(t, d.key, 6<<20+321, nil)
 	start := time.Now()
-	r = pigwUpdate(t, "--identity", "admin", "--psk-file", d.pskFile, d.url(), good)
+	r = pigwUpdate(t, "--download-only", "--identity", "admin", "--psk-file", d.pskFile, d.url(), good)
 	took := time.Since(start)
 	wantExit(t, r, 0)
 	wantStdout(t, r, "slot b of", "holds v2 seq 200, read back and verified")
@@ -143,9 +143,10 @@ func TestUpdatePush(t *testing.T) {
 	}
 	size := int64(len(root) + bundle.HeaderSize)
 	t.Logf("pigw update over DTLS on loopback: %d bytes in %s, %.0f KB/s (Block1, 1024-byte blocks)", size, took.Round(time.Millisecond), float64(size)/1e3/took.Seconds())
-	// Pushed again: the device has it, nothing is sent.
+	// Pushed again, and applied: the device has it, nothing is sent; a pigw that is not the
+	// card's init refuses to apply.
 	r = pigwUpdate(t, "--identity", "admin", "--psk-file", d.pskFile, d.url(), good)
-	wantExit(t, r, 0)
+	wantExit(t, r, 1, "5.03", "not as the card's init")
 	wantStdout(t, r, "read back and verified")
 
 	// libcoap's client uploads a bundle too: Block1 needs nothing pigw-specific.
@@ -176,7 +177,7 @@ func TestUpdateResume(t *testing.T) {
 	good, root := writeBundle(t, d.key, 12<<20, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pigwBin, "update", "--identity", "admin", "--psk-file", d.pskFile, "--timeout", "5s", d.url(), good)
+	cmd := exec.CommandContext(ctx, pigwBin, "update", "--download-only", "--identity", "admin", "--psk-file", d.pskFile, "--timeout", "5s", d.url(), good)
 	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -131,9 +131,6 @@ func (p *Pusher) attempt(ctx context.Context, b *Bundle, id, digest string, last
 		return st, err
 	}
 	if st.Other.Digest == digest && st.Other.Content == "verified" && st.UploadID == "" {
-		if p.Progress != nil {
-			p.Progress(b.Size)
-		}
 		return st, nil // the device has it already
 	}
 	const bs = 1024
