@@ -115,7 +115,9 @@ func (su *sysUpdate) apply(in coap.Incoming) coap.Answer {
 	} else {
 		su.stop(ErrReboot)
 	}
-	return su.status()
+	// A short answer: it must leave in one datagram before the reboot (a status would need
+	// Block2, and the device would be gone before the client asked for the second block).
+	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: fmt.Appendf(nil, "trial armed (%s): rebooting", su.policy.Mode)}
 }
 
 // commit is an admin's confirmation of the trial running here.
@@ -123,7 +125,7 @@ func (su *sysUpdate) commit(coap.Incoming) coap.Answer {
 	if err := su.u.Confirm(su.health); err != nil {
 		return updateRefusal(err)
 	}
-	return su.status()
+	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte("committed")}
 }
 
 // rollback ends a trial: an armed one is cancelled, a running one reboots to the committed root.
@@ -135,8 +137,9 @@ func (su *sysUpdate) rollback(in coap.Incoming) coap.Answer {
 	if st.Trial != nil && st.Trial.Slot == st.Running.Slot {
 		su.log.Warn("update trial rolled back: rebooting to the committed root", "identity", in.Identity)
 		su.stop(ErrReboot)
+		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte("trial rolled back: rebooting to the committed root")}
 	}
-	return su.status()
+	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte("armed trial cancelled")}
 }
 
 // updateRefusal answers a refusal: 4.03 signature or policy, 4.13 too large, 4.00 a bundle

@@ -112,4 +112,3 @@ func (u *Updater) Apply(pol Policy, links []string) error {
 	u.changed(true)
 	return nil
 }
-

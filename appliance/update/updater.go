@@ -97,6 +97,10 @@ func (u *Updater) admit(h *bundle.Header, slotSize int64) error {
 	if err := get(u.cfg.Dir, keyBad, &bad); err != nil {
 		return &Error{Kind: Unavailable, Err: err}
 	}
+	p, err := u.pending()
+	if err != nil {
+		return &Error{Kind: Unavailable, Err: err}
+	}
 	known := map[string]bool{}
 	for d := range bad {
 		known[d] = true
@@ -104,9 +108,9 @@ func (u *Updater) admit(h *bundle.Header, slotSize int64) error {
 	d := bundle.Device{
 		Trusted: u.trusted, Product: u.release.Product, BoardFamily: u.release.BoardFamily,
 		Arch: u.release.Arch, KernelRelease: u.release.KernelRelease, Floor: u.floor(),
-		SlotSize: slotSize, Bad: known,
+		SlotSize: slotSize, Bad: known, TrialRunning: p != nil,
 	}
-	err := d.Admit(h)
+	err = d.Admit(h)
 	switch {
 	case err == nil:
 		return nil

@@ -2,7 +2,6 @@ package push
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -28,21 +27,23 @@ type Watch func(update.Status)
 // reboot until the new version runs committed (with confirm: admin, it confirms when the
 // device waits for that), or the device is back on its old root. wait bounds the whole.
 func (p *Pusher) Apply(ctx context.Context, want string, wait time.Duration, watch Watch) (update.Status, error) {
+	st, err := p.poll(ctx)
+	if err != nil {
+		return st, err
+	}
+	from := st.Running.Slot
 	s, err := p.Dial()
 	if err != nil {
-		return update.Status{}, err
+		return st, err
 	}
 	resp, err := s.Do(ctx, coap.NewRequest(coap.POST, Path+"/apply"))
 	s.Close()
 	if err != nil {
-		return update.Status{}, fmt.Errorf("apply: %w", err)
+		return st, fmt.Errorf("apply: %w", err)
 	}
 	if resp.Code != coap.Changed {
-		return update.Status{}, &RefusedError{resp}
+		return st, &RefusedError{resp}
 	}
-	var st update.Status
-	_ = json.Unmarshal(resp.Payload, &st)
-	from := st.Running.Slot
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	time.Sleep(time.Second) // the device stops its listeners to reboot

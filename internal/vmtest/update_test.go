@@ -1,0 +1,218 @@
+package vmtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/image"
+)
+
+// Updates over the network on a card that boots like a Pi (StartCard): pigw update pushes a
+// bundle that pigw image build signed, the device writes it to its other root slot, reboots
+// into a trial of it, and commits it or goes back.
+
+// updateConfig is the card's pigw.yaml: an admin over DTLS, and short trials for tests.
+const updateConfig = `coap:
+  dtls:
+    listen: ["0.0.0.0:5684"]
+    keys: {admin: adminkey}
+    admins: [admin]
+update:
+  trial_deadline: 90s
+  healthy_after: 5s
+`
+
+// releases are images of one key with rising versions: v1 is the card, the others' bundles
+// are what gets pushed.
+type releases struct {
+	dir, key string
+	images   map[string]*image.Result // by version
+}
+
+var (
+	relOnce sync.Once
+	rel     *releases
+	relErr  error
+)
+
+// signedReleases builds, once per test binary, images v1, v2 and v3 signed with one key.
+func signedReleases(t *testing.T) *releases {
+	t.Helper()
+	relOnce.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			relErr = err
+			return
+		}
+		r := &releases{images: map[string]*image.Result{}}
+		if r.dir, relErr = os.MkdirTemp("", "pigw-vm-releases"); relErr != nil {
+			return
+		}
+		r.key = filepath.Join(r.dir, "release.key")
+		if _, relErr = bundle.GenerateKeyFiles(r.key); relErr != nil {
+			return
+		}
+		cfg := filepath.Join(r.dir, "pigw.yaml")
+		if relErr = os.WriteFile(cfg, []byte(updateConfig), 0o644); relErr != nil {
+			return
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for i, v := range []string{"v1", "v2", "v3"} {
+			wg.Go(func() {
+				res, err := image.Build(context.Background(), image.Options{Out: filepath.Join(r.dir, v+".img"), Size: 1 << 30,
+					ModuleRoot: root, Version: v, Seq: uint64(i + 1), SignKey: r.key, Config: cfg})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					relErr = fmt.Errorf("image %s: %w", v, err)
+				}
+				r.images[v] = res
+			})
+		}
+		wg.Wait()
+		t.Logf("3 signed images built in %v; bundle v2 is %d bytes", time.Since(start).Round(100*time.Millisecond), r.images["v2"].BundleSize)
+		rel = r
+	})
+	if relErr != nil {
+		t.Fatal(relErr)
+	}
+	return rel
+}
+
+// card copies image v1 for a test.
+func (r *releases) card(t *testing.T) string {
+	t.Helper()
+	cp := filepath.Join(t.TempDir(), "card.img")
+	if out, err := exec.Command("cp", "--sparse=always", filepath.Join(r.dir, "v1.img"), cp).CombinedOutput(); err != nil {
+		t.Fatalf("copy the image: %v %s", err, out)
+	}
+	return cp
+}
+
+// pushRun is one pigw update run.
+type pushRun struct {
+	code         int
+	out          string
+	took         time.Duration
+	uploadRate   string
+	applyToFinal time.Duration
+}
+
+// pigwUpdate runs the host's pigw update against the card.
+func pigwUpdate(t *testing.T, card *Card, bundlePath string, args ...string) pushRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	full := append([]string{"update", "--identity", "admin", "--psk", "adminkey", "--retry", "3m"}, args...)
+	full = append(full, "coaps://"+card.HostAddr(5684), bundlePath)
+	cmd := exec.CommandContext(ctx, pigwBinary(t), full...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	r := pushRun{out: out.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("pigw update: %v", err)
+	}
+	if m := regexp.MustCompile(`uploading .* 100%, ([0-9.]+ MB/s)`).FindStringSubmatch(r.out); m != nil {
+		r.uploadRate = m[1]
+	}
+	if m := regexp.MustCompile(`committed \((\d+):(\d\d) after apply\)`).FindStringSubmatch(r.out); m != nil {
+		min, _ := strconv.Atoi(m[1])
+		sec, _ := strconv.Atoi(m[2])
+		r.applyToFinal = time.Duration(min*60+sec) * time.Second
+	}
+	return r
+}
+
+// cmdlineRoot reads root= of cmdline.txt on the card, as the firmware would.
+func cmdlineRoot(t *testing.T, img string) string {
+	t.Helper()
+	out, err := exec.Command("mtype", "-i", img+"@@"+strconv.Itoa(4<<20), "::/cmdline.txt").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mtype cmdline.txt: %v %s", err, out)
+	}
+	m := regexp.MustCompile(`root=PARTUUID=\w+-(\d\d)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("cmdline.txt: %s", out)
+	}
+	return m[1]
+}
+
+// version asks the running card for /sys/info's version.
+func version(t *testing.T, card *Card) string {
+	t.Helper()
+	r := until(t, session(t, card.VM(), false), coap.NewRequest(coap.GET, "sys/info"), 120*time.Second)
+	m := regexp.MustCompile(`"version":"([^"]+)"`).FindStringSubmatch(string(r.Payload))
+	if m == nil {
+		t.Fatalf("/sys/info: %s", r.Payload)
+	}
+	return m[1]
+}
+
+// TestUpdateGood: v2 pushed to a card running v1 is tried (counter mode: the committed pigw
+// starts the new root once), found healthy and committed; the card then boots v2 by itself,
+// also after a power cut right after the commit; v3 goes back to slot A.
+func TestUpdateGood(t *testing.T) {
+	r := signedReleases(t)
+	img := r.card(t)
+	card := StartCard(t, CardOptions{ImageOptions: ImageOptions{Image: img, ForwardUDP: []int{5683, 5684}}})
+	if v := version(t, card); v != "v1" {
+		t.Fatalf("the card runs %s, want v1", v)
+	}
+	run := pigwUpdate(t, card, r.images["v2"].Bundle)
+	if run.code != 0 || !strings.Contains(run.out, "runs v2 seq 2 on slot b, committed") {
+		t.Fatalf("pigw update v2: exit %d\n%s\n%s", run.code, run.out, card.Console())
+	}
+	t.Logf("v2 (%d bytes): uploaded at %s over QEMU's user network (DTLS, Block1 1024), committed %s after apply; pigw update took %s",
+		r.images["v2"].BundleSize, run.uploadRate, run.applyToFinal, run.took.Round(time.Second))
+	t.Logf("pigw update said:\n%s", run.out)
+	boots := card.Boots()
+	if len(boots) != 2 || boots[0].Ended != "reboot" || !strings.Contains(boots[1].VM.Console(), `msg="update: starting the trial of slot b"`) ||
+		!strings.Contains(boots[1].VM.Console(), `msg="update committed" subsystem=update slot=b version=v2`) {
+		t.Fatalf("boots: %d\n%s", len(boots), card.Console())
+	}
+	if got := cmdlineRoot(t, img); got != "03" {
+		t.Errorf("cmdline.txt root= partition %s after the commit, want 03", got)
+	}
+
+	card.Kill() // a power cut right after the commit
+	if err := card.PowerOn(); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(t, card); v != "v2" {
+		t.Fatalf("after a power cut the card runs %s, want v2\n%s", v, card.Console())
+	}
+	if c := card.VM().Console(); strings.Contains(c, "trial") {
+		t.Errorf("boot after the commit mentions a trial:\n%s", c)
+	}
+
+	run = pigwUpdate(t, card, r.images["v3"].Bundle)
+	if run.code != 0 || !strings.Contains(run.out, "runs v3 seq 3 on slot a, committed") {
+		t.Fatalf("pigw update v3: exit %d\n%s\n%s", run.code, run.out, card.Console())
+	}
+	if got := cmdlineRoot(t, img); got != "02" {
+		t.Errorf("cmdline.txt root= partition %s after the second commit, want 02", got)
+	}
+	// A downgrade to v2 is refused before anything is written.
+	run = pigwUpdate(t, card, r.images["v2"].Bundle)
+	if run.code != 1 || !strings.Contains(run.out, "below this device's floor 3") {
+		t.Errorf("pigw update back to v2: exit %d\n%s", run.code, run.out)
+	}
+}
