@@ -14,6 +14,7 @@ const (
 	BootNormal     BootKind = iota
 	BootStartTrial          // counter mode: start the trial root now, once (Decision.Root)
 	BootTrial               // this boot runs a trial root: watch its health, then commit or go back
+	BootGiveUp              // this trial root is not the bundle's: reboot to the committed root now
 )
 
 // Decision is what PID 1 does about updates at boot.
@@ -50,6 +51,10 @@ func (u *Updater) AtBoot() (Decision, error) {
 		return Decision{Note: fmt.Sprintf("running slot %s, but cmdline.txt commits slot %s and no trial is pending: left as it is", run.Name, committed)}, nil
 	case p.Slot == run.Name && run.Name != committed:
 		p.Stage = "booted"
+		if h, err := bundle.ParseHeader(p.Header); err == nil && (h.Manifest.Version != u.release.Version || h.Manifest.Seq != u.release.Seq) {
+			p.Reason = fmt.Sprintf("the trial root says it is %s seq %d, the bundle was %s seq %d", u.release.Version, u.release.Seq, h.Manifest.Version, h.Manifest.Seq)
+			return Decision{Kind: BootGiveUp, Note: p.Reason}, put(u.cfg.Dir, keyPending, p)
+		}
 		if err := put(u.cfg.Dir, keyPending, p); err != nil {
 			return Decision{}, err
 		}

@@ -182,7 +182,7 @@ func (u *Updater) Confirm(health Health) error {
 		return &Error{Kind: Unavailable, Err: err}
 	case rerr != nil:
 		return &Error{Kind: Unavailable, Err: rerr}
-	case p == nil || p.Slot != running.Name || u.started.IsZero():
+	case p == nil || p.Slot != running.Name:
 		return &Error{Kind: Refused, Err: errors.New("no trial is running here: nothing to commit")}
 	}
 	if err := health(p.Links); err != nil {

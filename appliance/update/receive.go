@@ -224,13 +224,16 @@ func (u *Updater) verify(c *upload) error {
 		c.close()
 		u.cur = nil
 	}()
+	root := c.h.Manifest.Components[0]
+	if err := c.slot.ZeroFrom(root.Size); err != nil {
+		return &Error{Kind: Unavailable, Err: err}
+	}
 	if err := c.slot.Sync(); err != nil {
 		return &Error{Kind: Unavailable, Err: err}
 	}
 	if err := c.slot.DropCache(); err != nil {
 		return &Error{Kind: Unavailable, Err: err}
 	}
-	root := c.h.Manifest.Components[0]
 	sum := sha256.New()
 	if _, err := io.Copy(sum, io.NewSectionReader(c.slot, 0, root.Size)); err != nil {
 		return &Error{Kind: Unavailable, Err: fmt.Errorf("read slot %s back: %w", c.info.Name, err)}

@@ -116,6 +116,9 @@ func slotBytes(t *testing.T, d *device, n int) []byte {
 func TestTakeGoodBundle(t *testing.T) {
 	for _, bs := range []int{1024, 256} {
 		d := newDevice(t, 4<<20, true)
+		if err := os.WriteFile(d.slot, bytes.Repeat([]byte{0xff}, 4<<20), 0o600); err != nil { // an older root's bytes
+			t.Fatal(err)
+		}
 		u := d.updater(t)
 		b := makeBundle(t, d.key, 3<<20+123, nil)
 		done, err := push(u, b, 0, 1<<40, bs, "")
@@ -124,6 +127,9 @@ func TestTakeGoodBundle(t *testing.T) {
 		}
 		if !bytes.Equal(slotBytes(t, d, len(b)-bundle.HeaderSize), b[bundle.HeaderSize:]) {
 			t.Fatal("the slot does not hold the bundle's root")
+		}
+		if rest := slotBytes(t, d, 4<<20)[len(b)-bundle.HeaderSize:]; !bytes.Equal(rest, make([]byte, len(rest))) {
+			t.Error("the slot keeps an older root's bytes after the new root")
 		}
 		st := d.updater(t).Status() // what the device says after a restart
 		if st.State != Downloaded || st.Other.Content != "verified" || st.Other.Version != "v2" || st.Other.Seq != 200 || st.Running.Version != "v1" || st.Committed != "a" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,6 +18,8 @@ type Slot interface {
 	Sync() error
 	// DropCache forgets cached contents, so that reads come from the medium.
 	DropCache() error
+	// ZeroFrom makes every byte from off to the slot's end zero.
+	ZeroFrom(off int64) error
 	Close() error
 }
 
@@ -68,6 +71,35 @@ func (s *fileSlot) DropCache() error {
 	}
 	if err := unix.Fadvise(int(s.f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
 		return fmt.Errorf("drop the cache of %s: %w", s.f.Name(), err)
+	}
+	return nil
+}
+
+// ZeroFrom zeroes the slot from off to its end: what an earlier root left there must not
+// complete a root cut short (a squashfs keeps its tables at its end). A block device is
+// zeroed by the kernel (BLKZEROOUT: a discard or write-zeroes where the card has one), a file
+// gets a hole.
+func (s *fileSlot) ZeroFrom(off int64) error {
+	size, err := s.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("size of %s: %w", s.f.Name(), err)
+	}
+	start := min((off+511)&^511, size)
+	if _, err := s.f.WriteAt(make([]byte, start-off), off); err != nil {
+		return fmt.Errorf("zero %s: %w", s.f.Name(), err)
+	}
+	if start == size {
+		return nil
+	}
+	if s.block {
+		r := [2]uint64{uint64(start), uint64(size - start)}
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, s.f.Fd(), unix.BLKZEROOUT, uintptr(unsafe.Pointer(&r[0]))); errno != 0 {
+			return fmt.Errorf("zero %s from byte %d: %w", s.f.Name(), start, errno)
+		}
+		return nil
+	}
+	if err := unix.Fallocate(int(s.f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, start, size-start); err != nil {
+		return fmt.Errorf("zero %s from byte %d: %w", s.f.Name(), start, err)
 	}
 	return nil
 }

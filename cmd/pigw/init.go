@@ -155,6 +155,10 @@ func updateAtBoot(log *slog.Logger, res boot.Result, cfg *config.Config) (*updat
 	switch d.Kind {
 	case update.BootTrial:
 		return u, true
+	case update.BootGiveUp:
+		if err := boot.Halt(log, false); err != nil {
+			boot.Fatal(log, err, 10*time.Second)
+		}
 	case update.BootStartTrial:
 		var wd *os.File
 		if cfg.System.WatchdogOn() {

@@ -34,11 +34,12 @@ update:
   healthy_after: 5s
 `
 
-// releases are images of one key with rising versions: v1 is the card, the others' bundles
-// are what gets pushed.
+// releases are images signed with one key: v1 is the card, the others' bundles are what gets
+// pushed. Each is built once per test binary, when a test first asks for it.
 type releases struct {
-	dir, key string
-	images   map[string]*image.Result // by version
+	dir, key, module string
+	mu               sync.Mutex
+	images           map[string]*image.Result // by version
 }
 
 var (
@@ -47,16 +48,21 @@ var (
 	relErr  error
 )
 
-// signedReleases builds, once per test binary, images v1, v2 and v3 signed with one key.
+// release is how an image differs from v1: its version and seq, and what its overlay holds.
+type release struct {
+	version string
+	seq     uint64
+	overlay map[string][]byte // root/... and boot/... files
+}
+
+// signedReleases returns the builder of this test binary's signed images.
 func signedReleases(t *testing.T) *releases {
 	t.Helper()
 	relOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			relErr = err
+		r := &releases{images: map[string]*image.Result{}}
+		if r.module, relErr = moduleRoot(); relErr != nil {
 			return
 		}
-		r := &releases{images: map[string]*image.Result{}}
 		if r.dir, relErr = os.MkdirTemp("", "pigw-vm-releases"); relErr != nil {
 			return
 		}
@@ -64,27 +70,7 @@ func signedReleases(t *testing.T) *releases {
 		if _, relErr = bundle.GenerateKeyFiles(r.key); relErr != nil {
 			return
 		}
-		cfg := filepath.Join(r.dir, "pigw.yaml")
-		if relErr = os.WriteFile(cfg, []byte(updateConfig), 0o644); relErr != nil {
-			return
-		}
-		start := time.Now()
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for i, v := range []string{"v1", "v2", "v3"} {
-			wg.Go(func() {
-				res, err := image.Build(context.Background(), image.Options{Out: filepath.Join(r.dir, v+".img"), Size: 1 << 30,
-					ModuleRoot: root, Version: v, Seq: uint64(i + 1), SignKey: r.key, Config: cfg})
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					relErr = fmt.Errorf("image %s: %w", v, err)
-				}
-				r.images[v] = res
-			})
-		}
-		wg.Wait()
-		t.Logf("3 signed images built in %v; bundle v2 is %d bytes", time.Since(start).Round(100*time.Millisecond), r.images["v2"].BundleSize)
+		relErr = os.WriteFile(filepath.Join(r.dir, "pigw.yaml"), []byte(updateConfig), 0o644)
 		rel = r
 	})
 	if relErr != nil {
@@ -93,9 +79,71 @@ func signedReleases(t *testing.T) *releases {
 	return rel
 }
 
+// build builds the images of rs that are not built yet, in parallel, and returns them all.
+func (r *releases) build(t *testing.T, rs ...release) map[string]*image.Result {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, rl := range rs {
+		if r.images[rl.version] != nil {
+			continue
+		}
+		wg.Go(func() {
+			res, err := r.buildOne(rl)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("image %s: %w", rl.version, err))
+				return
+			}
+			r.images[rl.version] = res
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	t.Logf("signed images ready in %v", time.Since(start).Round(100*time.Millisecond))
+	out := map[string]*image.Result{}
+	for _, rl := range rs {
+		out[rl.version] = r.images[rl.version]
+	}
+	return out
+}
+
+func (r *releases) buildOne(rl release) (*image.Result, error) {
+	o := image.Options{Out: filepath.Join(r.dir, rl.version+".img"), Size: 1 << 30, ModuleRoot: r.module,
+		Version: rl.version, Seq: rl.seq, SignKey: r.key, Config: filepath.Join(r.dir, "pigw.yaml")}
+	if rl.overlay != nil {
+		dir := filepath.Join(r.dir, "overlay-"+rl.version)
+		for name, b := range rl.overlay {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(p, b, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		o.Overlays = []string{dir}
+	}
+	return image.Build(context.Background(), o)
+}
+
+var (
+	v1 = release{version: "v1", seq: 1}
+	v2 = release{version: "v2", seq: 2}
+	v3 = release{version: "v3", seq: 3}
+)
+
 // card copies image v1 for a test.
 func (r *releases) card(t *testing.T) string {
 	t.Helper()
+	r.build(t, v1)
 	cp := filepath.Join(t.TempDir(), "card.img")
 	if out, err := exec.Command("cp", "--sparse=always", filepath.Join(r.dir, "v1.img"), cp).CombinedOutput(); err != nil {
 		t.Fatalf("copy the image: %v %s", err, out)
@@ -171,17 +219,19 @@ func version(t *testing.T, card *Card) string {
 // also after a power cut right after the commit; v3 goes back to slot A.
 func TestUpdateGood(t *testing.T) {
 	r := signedReleases(t)
+	imgs := r.build(t, v1, v2, v3)
+	t.Logf("bundle v2 is %d bytes", imgs["v2"].BundleSize)
 	img := r.card(t)
 	card := StartCard(t, CardOptions{ImageOptions: ImageOptions{Image: img, ForwardUDP: []int{5683, 5684}}})
 	if v := version(t, card); v != "v1" {
 		t.Fatalf("the card runs %s, want v1", v)
 	}
-	run := pigwUpdate(t, card, r.images["v2"].Bundle)
+	run := pigwUpdate(t, card, imgs["v2"].Bundle)
 	if run.code != 0 || !strings.Contains(run.out, "runs v2 seq 2 on slot b, committed") {
 		t.Fatalf("pigw update v2: exit %d\n%s\n%s", run.code, run.out, card.Console())
 	}
 	t.Logf("v2 (%d bytes): uploaded at %s over QEMU's user network (DTLS, Block1 1024), committed %s after apply; pigw update took %s",
-		r.images["v2"].BundleSize, run.uploadRate, run.applyToFinal, run.took.Round(time.Second))
+		imgs["v2"].BundleSize, run.uploadRate, run.applyToFinal, run.took.Round(time.Second))
 	t.Logf("pigw update said:\n%s", run.out)
 	boots := card.Boots()
 	if len(boots) != 2 || boots[0].Ended != "reboot" || !strings.Contains(boots[1].VM.Console(), `msg="update: starting the trial of slot b"`) ||
@@ -203,7 +253,7 @@ func TestUpdateGood(t *testing.T) {
 		t.Errorf("boot after the commit mentions a trial:\n%s", c)
 	}
 
-	run = pigwUpdate(t, card, r.images["v3"].Bundle)
+	run = pigwUpdate(t, card, imgs["v3"].Bundle)
 	if run.code != 0 || !strings.Contains(run.out, "runs v3 seq 3 on slot a, committed") {
 		t.Fatalf("pigw update v3: exit %d\n%s\n%s", run.code, run.out, card.Console())
 	}
@@ -211,7 +261,7 @@ func TestUpdateGood(t *testing.T) {
 		t.Errorf("cmdline.txt root= partition %s after the second commit, want 02", got)
 	}
 	// A downgrade to v2 is refused before anything is written.
-	run = pigwUpdate(t, card, r.images["v2"].Bundle)
+	run = pigwUpdate(t, card, imgs["v2"].Bundle)
 	if run.code != 1 || !strings.Contains(run.out, "below this device's floor 3") {
 		t.Errorf("pigw update back to v2: exit %d\n%s", run.code, run.out)
 	}

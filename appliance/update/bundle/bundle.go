@@ -78,6 +78,9 @@ func (m *Manifest) PayloadSize() int64 {
 	return n
 }
 
+// SignatureOffset is where the signature starts in the header.
+func (h *Header) SignatureOffset() int { return 16 + len(h.Raw) + keyIDSize }
+
 // Digest is the SHA-256 of the manifest's signed bytes: what names an upload and, once it
 // fails, what a device remembers as bad.
 func (h *Header) Digest() [32]byte { return sha256.Sum256(h.Raw) }
@@ -128,6 +131,9 @@ func ParseHeader(b []byte) (*Header, error) {
 	p := 16 + m
 	copy(h.KeyID[:], b[p:p+keyIDSize])
 	h.Sig = bytes.Clone(b[p+keyIDSize : p+keyIDSize+ed25519.SignatureSize])
+	if pad := b[p+keyIDSize+ed25519.SignatureSize : HeaderSize]; bytes.Count(pad, []byte{0}) != len(pad) {
+		return nil, errors.New("bundle header: the padding after the signature must be zeros (the header was changed)")
+	}
 	dec := json.NewDecoder(bytes.NewReader(h.Raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h.Manifest); err != nil {

@@ -123,6 +123,7 @@ func TestParseHeaderErrors(t *testing.T) {
 		{"cut short", good[:1000], "1000 bytes, need 4096"},
 		{"manifest too long", edit(func(h []byte) []byte { h[12] = 0x10; return h }), "at most 4008"},
 		{"manifest not JSON", edit(func(h []byte) []byte { h[16] = '['; return h }), "bundle manifest"},
+		{"padding changed", edit(func(h []byte) []byte { h[HeaderSize-1] = 1; return h }), "padding after the signature must be zeros"},
 	} {
 		if _, err := ParseHeader(tc.h); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
