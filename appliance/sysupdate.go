@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
@@ -27,8 +26,6 @@ type sysUpdate struct {
 	log    *slog.Logger
 	stop   func(error) // asks Run to stop, after the answer is sent
 	init   bool        // pigw is the card's init: a reboot starts what it armed
-
-	publishMu sync.Mutex // publishes in order: the last one computed is the last one set
 }
 
 // OpenUpdater is the updater of the running system: its records in stateDir, the release and
@@ -76,15 +73,11 @@ func addUpdateResources(srv *coap.Server, su *sysUpdate, admins []string, why er
 		}
 	}
 	su.u.OnChange(su.publish)
-	su.publish()
+	su.publish(su.u.Status())
 	return nil
 }
 
-func (su *sysUpdate) publish() {
-	su.publishMu.Lock()
-	defer su.publishMu.Unlock()
-	_ = su.res.SetValue(marshal(su.u.Status()))
-}
+func (su *sysUpdate) publish(st update.Status) { _ = su.res.SetValue(marshal(st)) }
 
 func (su *sysUpdate) status() coap.Answer {
 	return coap.Answer{Code: coap.Changed, ContentFormat: coap.AppJSON, Payload: marshal(su.u.Status())}

@@ -153,6 +153,7 @@ func (u *Updater) Watch(ctx context.Context, health Health, reboot func(reason s
 			u.changed(true)
 		}
 		u.mu.Unlock()
+		u.notify()
 		if waiting == "" {
 			if err := u.commit(); err != nil {
 				u.cfg.Log.Error("update commit failed", "err", err)
@@ -193,6 +194,7 @@ func (u *Updater) Confirm(health Health) error {
 
 // commit makes the running trial root the committed one.
 func (u *Updater) commit() error {
+	defer u.notify()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	p, err := u.pending()
@@ -211,6 +213,7 @@ func (u *Updater) commit() error {
 // Rollback gives up the trial armed or running here, with a reason the committed root
 // records. A trial that is running must then reboot; an armed one is simply gone.
 func (u *Updater) Rollback(reason string) error {
+	defer u.notify()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	p, err := u.pending()
@@ -220,7 +223,7 @@ func (u *Updater) Rollback(reason string) error {
 	if p == nil {
 		return &Error{Kind: Refused, Err: errors.New("no trial is armed or running")}
 	}
-	defer u.changed(true)
+	u.changed(true)
 	running, err := u.cfg.Layout.Running()
 	if err == nil && p.Slot != running.Name { // armed, not started: nothing runs it
 		u.setResult(ResultInitial, "trial cancelled: "+reason)

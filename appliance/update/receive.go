@@ -74,6 +74,7 @@ func (u *Updater) current() *upload {
 // Take writes one piece of an upload. It returns done when the piece was the last and the
 // root read back from the slot matched the manifest. A refusal is an *Error.
 func (u *Updater) Take(p Piece) (done bool, err error) {
+	defer u.notify()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	done, err = u.take(p)

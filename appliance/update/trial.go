@@ -67,6 +67,7 @@ func (u *Updater) pending() (*pendingRecord, error) {
 // a global address now: the trial must bring each up again. The caller then reboots (counter
 // mode) or reboots into tryboot (tryboot mode, after ArmTryboot).
 func (u *Updater) Apply(pol Policy, links []string) error {
+	defer u.notify()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.current() != nil {

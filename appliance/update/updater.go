@@ -34,8 +34,11 @@ type Updater struct {
 	noRel   error // why the running root has no release, if it has none
 	trusted []ed25519.PublicKey
 
+	notifyMu sync.Mutex // held while a status is computed and handed on, so they arrive in order
+	onChange func(Status)
+
 	mu       sync.Mutex
-	onChange func()
+	dirty    bool // the status changed since observers last had it
 	cur      *upload
 	notified time.Time
 	started  time.Time // when the trial running here started being watched
@@ -203,21 +206,36 @@ func digestHex(h *bundle.Header) string {
 // UploadID is what names an upload: the first 16 hex digits of its manifest's digest.
 func UploadID(h *bundle.Header) string { return digestHex(h)[:16] }
 
-// OnChange makes fn be called after the status changed (at most about once a second while
-// an upload runs), so that observers of the status learn of it.
-func (u *Updater) OnChange(fn func()) {
-	u.mu.Lock()
+// OnChange makes fn get the status each time it changed (at most about once a second while
+// an upload runs), before the method that changed it returns: an answer sent after it and a
+// status read after that agree.
+func (u *Updater) OnChange(fn func(Status)) {
+	u.notifyMu.Lock()
 	u.onChange = fn
-	u.mu.Unlock()
+	u.notifyMu.Unlock()
 }
 
-// changed tells observers, at most once a second unless now; u.mu is held.
+// changed marks the status changed, at most once a second unless now; u.mu is held. The
+// method that changed it calls notify once it released u.mu.
 func (u *Updater) changed(now bool) {
-	if u.onChange == nil || (!now && time.Since(u.notified) < time.Second) {
+	if !now && time.Since(u.notified) < time.Second {
 		return
 	}
 	u.notified = time.Now()
-	go u.onChange()
+	u.dirty = true
+}
+
+// notify hands the status on when it changed; u.mu is not held.
+func (u *Updater) notify() {
+	u.notifyMu.Lock()
+	defer u.notifyMu.Unlock()
+	u.mu.Lock()
+	dirty := u.dirty
+	u.dirty = false
+	u.mu.Unlock()
+	if dirty && u.onChange != nil {
+		u.onChange(u.Status())
+	}
 }
 
 // setResult records how an update ended, for the status.

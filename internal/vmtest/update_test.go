@@ -3,6 +3,7 @@ package vmtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -82,9 +83,19 @@ func signedReleases(t *testing.T) *releases {
 // build builds the images of rs that are not built yet, in parallel, and returns them all.
 func (r *releases) build(t *testing.T, rs ...release) map[string]*image.Result {
 	t.Helper()
+	start := time.Now()
+	out, err := r.ensure(rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("signed images ready in %v", time.Since(start).Round(100*time.Millisecond))
+	return out
+}
+
+// ensure is build for any goroutine.
+func (r *releases) ensure(rs ...release) (map[string]*image.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	start := time.Now()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
@@ -105,14 +116,13 @@ func (r *releases) build(t *testing.T, rs ...release) map[string]*image.Result {
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		t.Fatal(errs)
+		return nil, errors.Join(errs...)
 	}
-	t.Logf("signed images ready in %v", time.Since(start).Round(100*time.Millisecond))
 	out := map[string]*image.Result{}
 	for _, rl := range rs {
 		out[rl.version] = r.images[rl.version]
 	}
-	return out
+	return out, nil
 }
 
 func (r *releases) buildOne(rl release) (*image.Result, error) {
