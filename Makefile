@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image firmware wpa-supplicant test test-deps test-vm test-powercut test-editor yaml-language-server vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image update firmware wpa-supplicant test test-deps test-vm test-powercut test-update-powercut test-editor yaml-language-server vm-kernel bench lint fuzz clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -38,6 +38,16 @@ image: firmware $(if $(with_wpa),wpa-supplicant)
 	$(GO) run ./cmd/pigw image build --out $(IMAGE) --size $(SIZE) --version $(VERSION) \
 		--firmware-dir $(FIRMWARE_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach o,$(OVERLAYS),--overlay $(o)) \
 		$(if $(with_wpa),--overlay $(WPA_SUPPLICANT_DIR)) $(if $(SIGN_KEY),--sign-key $(SIGN_KEY))
+
+## update: the developer's daily loop: build the image and its signed bundle, push the bundle to
+## HOST and apply it there (the device tries the new root, and commits it once healthy):
+## make update HOST=192.168.1.50 SIGN_KEY=release.key IDENTITY=admin PSK_FILE=admin.psk
+## (pigw keygen --out release.key makes the key; the device's image must trust it).
+IDENTITY ?= admin
+PSK_FILE ?=
+update: image build
+	@test -n "$(HOST)" -a -n "$(SIGN_KEY)" -a -n "$(PSK_FILE)" || { echo "usage: make update HOST=<device> SIGN_KEY=<key> PSK_FILE=<file> [IDENTITY=admin]"; exit 2; }
+	./$(BIN) update --identity $(IDENTITY) --psk-file $(PSK_FILE) coaps://$(HOST) $(IMAGE:.img=.update)
 
 ## pi3-emulated: the image booted on QEMU's emulated Raspberry Pi 3 B, its serial console on
 ## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683. The card is a fresh copy of the
@@ -73,7 +83,7 @@ vm-kernel:
 ## image's pigw and wpa_supplicant (make wpa-supplicant). The test program runs with the race
 ## detector (the guests' programs are static, without it); TestPigwPowerCut makes 20 cuts.
 test-vm: vm-kernel test-deps wpa-supplicant
-	$(GO) test -race -count=1 -timeout 30m ./internal/vmtest/
+	$(GO) test -race -count=1 -timeout 45m ./internal/vmtest/
 
 ## test-powercut: TestPigwPowerCut alone with POWERCUT_ROUNDS power cuts (default 100, about
 ## 15 minutes under TCG).
@@ -105,13 +115,21 @@ test-deps:
 		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler and python3-jsonschema for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema; }
 
+## test-update-powercut: TestUpdatePowerCuts alone with UPDATE_POWERCUT_ROUNDS power cuts at
+## random moments of updates (default 100; about a minute each under TCG).
+UPDATE_POWERCUT_ROUNDS ?= 100
+test-update-powercut: vm-kernel test-deps
+	PIGW_UPDATE_POWERCUT_ROUNDS=$(UPDATE_POWERCUT_ROUNDS) $(GO) test -race -count=1 -timeout 180m -run '^TestUpdatePowerCuts$$' -v ./internal/vmtest/
+
 ## bench: pigw against libcoap's coap-server-notls in one run, DTLS against coap-server-openssl
-## (handshakes/s, GET/s, a handshake during floods of forged hellos: root), and the image's
+## (handshakes/s, GET/s, a handshake during floods of forged hellos: root), a 16 MiB update
+## bundle's upload (pigw update and coap-client-openssl into pigw, coap-client into libcoap), the image's
 ## figures (build time cold and warm, size raw and compressed, QEMU start to first CoAP answer);
 ## prints them.
 bench: test-deps vm-kernel firmware
 	$(GO) test -run '^$$' -bench Compare -benchtime 1x -timeout 30m ./internal/coapbench/
 	$(GO) test -run '^$$' -bench DTLS -benchtime 1x -timeout 20m ./internal/coapbench/
+	$(GO) test -run '^$$' -bench Update -benchtime 1x -timeout 10m ./internal/coapbench/
 	PIGW_FIRMWARE_DIR=$(FIRMWARE_DIR) $(GO) test -run '^$$' -bench Image -benchtime 1x -timeout 20m ./internal/vmtest/
 
 ## fuzz: every fuzz target in FUZZ_TARGETS (package:target) for FUZZTIME each (60s; 1000000x

@@ -201,9 +201,9 @@ func Pigw(bin string) Server {
 	return pigwWith(bin, "pigw", PigwConfig)
 }
 
-// pigwWith is `pigw run` of bin with the configuration config(addr), its files and log named
-// after label.
-func pigwWith(bin, label string, config func(netip.AddrPort) string) Server {
+// pigwWith is `pigw run` of bin with the configuration config(addr) and more flags, its files
+// and log named after label.
+func pigwWith(bin, label string, config func(netip.AddrPort) string, more ...string) Server {
 	return Server{Name: "pigw", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
 		cfg := filepath.Join(dir, label+".yaml")
 		state := filepath.Join(dir, label+"-state")
@@ -213,7 +213,7 @@ func pigwWith(bin, label string, config func(netip.AddrPort) string) Server {
 		if err := os.MkdirAll(state, 0o755); err != nil {
 			return nil, err
 		}
-		p, err := startProcess(ctx, label, dir, addr, bin, "run", "--config", cfg, "--state-dir", state)
+		p, err := startProcess(ctx, label, dir, addr, bin, append([]string{"run", "--config", cfg, "--state-dir", state}, more...)...)
 		if err != nil {
 			return nil, err
 		}
