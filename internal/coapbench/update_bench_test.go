@@ -48,7 +48,7 @@ func BenchmarkUpdate(b *testing.B) {
 	pub := key.Public().(ed25519.PublicKey)
 	relJSON, _ := json.Marshal(rel)
 	for path, data := range map[string][]byte{
-		filepath.Join(root, bundle.ReleasePath):                                relJSON,
+		filepath.Join(root, bundle.ReleasePath):                               relJSON,
 		filepath.Join(root, bundle.KeysDir, bundle.IDOf(pub).String()+".pub"): bundle.MarshalPublicKey(pub),
 	} {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

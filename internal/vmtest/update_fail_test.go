@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -76,10 +77,24 @@ func slotDigest(t *testing.T, img string, start int64) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// deviceStatus asks the card for GET /sys/update.
+// deviceStatus asks the card for GET /sys/update, as admin, waiting up to 2 minutes for it to
+// answer (it may be booting).
 func deviceStatus(t *testing.T, card *Card) update.Status {
 	t.Helper()
-	r := until(t, session(t, card.VM(), true), coap.NewRequest(coap.GET, "sys/update"), 120*time.Second)
+	c := coap.NewClient(slog.New(slog.DiscardHandler))
+	defer c.Close()
+	opts := coap.SessionOptions{Timeout: 5 * time.Second, AckTimeout: 500 * time.Millisecond, Identity: "admin", PSK: []byte("adminkey")}
+	var s *coap.Session
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
+		var err error
+		if s, err = c.NewSession(card.HostAddr(5684), opts); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no DTLS session with the card in 2 minutes: %v\n%s", err, card.Console())
+		}
+	}
+	r := until(t, s, coap.NewRequest(coap.GET, "sys/update"), 120*time.Second)
 	var st update.Status
 	if err := json.Unmarshal(r.Payload, &st); err != nil {
 		t.Fatalf("/sys/update: %v %s", r.Code, r.Payload)
