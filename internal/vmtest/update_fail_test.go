@@ -226,6 +226,12 @@ func TestUpdateTrialFailures(t *testing.T) {
 		t.Fatalf("no network: exit %d\n%s\n%s", run.code, run.out, card.Console())
 	}
 	t.Logf("no network: back on v1 %s after pigw update started", time.Since(start).Round(time.Second))
+
+	// A healthy root under confirm: admin waits for the admin, which pigw update is.
+	run = pigwUpdate(t, card, imgs["v3"].Bundle)
+	if run.code != 0 || !strings.Contains(run.out, "waiting for an admin's POST /sys/update/commit") || !strings.Contains(run.out, "runs v3 seq 3 on slot b, committed") {
+		t.Fatalf("confirm: admin: exit %d\n%s\n%s", run.code, run.out, card.Console())
+	}
 }
 
 // signatureOffset is where the bundle's signature starts.

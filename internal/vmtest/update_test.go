@@ -18,6 +18,7 @@ import (
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/update/bundle"
 	"github.com/pigw/pigw/image"
+	"github.com/pigw/pigw/internal/syncbuf"
 )
 
 // Updates over the network on a card that boots like a Pi (StartCard): pigw update pushes a
@@ -188,6 +189,12 @@ func pigwUpdate(t *testing.T, card *Card, bundlePath string, args ...string) pus
 	} else if err != nil {
 		t.Fatalf("pigw update: %v", err)
 	}
+	r.parse()
+	return r
+}
+
+// parse reads the upload rate and the time from apply to the commit from pigw update's output.
+func (r *pushRun) parse() {
 	if m := regexp.MustCompile(`uploading .* 100%, ([0-9.]+ MB/s)`).FindStringSubmatch(r.out); m != nil {
 		r.uploadRate = m[1]
 	}
@@ -196,7 +203,6 @@ func pigwUpdate(t *testing.T, card *Card, bundlePath string, args ...string) pus
 		sec, _ := strconv.Atoi(m[2])
 		r.applyToFinal = time.Duration(min*60+sec) * time.Second
 	}
-	return r
 }
 
 // cmdlineRoot reads root= of cmdline.txt on the card, as the firmware would.
@@ -224,28 +230,34 @@ func version(t *testing.T, card *Card) string {
 	return m[1]
 }
 
-// TestUpdateGood: v2 pushed to a card running v1 is tried (counter mode: the committed pigw
+// TestUpdateGood: v2 pushed to a card running v1, the power cut in the middle of the upload
+// (pigw update resumes it once the card is back), is tried (counter mode: the committed pigw
 // starts the new root once), found healthy and committed; the card then boots v2 by itself,
-// also after a power cut right after the commit; v3 goes back to slot A.
+// also after a power cut right after the commit. v3 goes back to slot A through the firmware's
+// tryboot (update.trial: tryboot), and a downgrade to v2 is refused.
 func TestUpdateGood(t *testing.T) {
 	r := signedReleases(t)
 	imgs := r.build(t, v1, v2, v3)
-	t.Logf("bundle v2 is %d bytes", imgs["v2"].BundleSize)
 	img := r.card(t)
 	card := StartCard(t, CardOptions{ImageOptions: ImageOptions{Image: img, ForwardUDP: []int{5683, 5684}}})
 	if v := version(t, card); v != "v1" {
 		t.Fatalf("the card runs %s, want v1", v)
 	}
-	run := pigwUpdate(t, card, imgs["v2"].Bundle)
-	if run.code != 0 || !strings.Contains(run.out, "runs v2 seq 2 on slot b, committed") {
+	run := pushCutAndResume(t, card, imgs["v2"].Bundle)
+	if run.code != 0 || !strings.Contains(run.out, "runs v2 seq 2 on slot b, committed") || !strings.Contains(run.out, "resuming") {
 		t.Fatalf("pigw update v2: exit %d\n%s\n%s", run.code, run.out, card.Console())
 	}
-	t.Logf("v2 (%d bytes): uploaded at %s over QEMU's user network (DTLS, Block1 1024), committed %s after apply; pigw update took %s",
+	t.Logf("v2 (%d bytes): uploaded at %s over QEMU's user network (DTLS, Block1 1024), committed %s after apply; pigw update took %s with a power cut",
 		imgs["v2"].BundleSize, run.uploadRate, run.applyToFinal, run.took.Round(time.Second))
 	t.Logf("pigw update said:\n%s", run.out)
+	resumed := regexp.MustCompile(`msg="update upload can resume" subsystem=update upload=\w+ version=v2 bytes=(\d+)`).FindStringSubmatch(card.Console())
+	if resumed == nil || resumed[1] == "4096" {
+		t.Errorf("the card did not resume the upload above the header: %v", resumed)
+	}
 	boots := card.Boots()
-	if len(boots) != 2 || boots[0].Ended != "reboot" || !strings.Contains(boots[1].VM.Console(), `msg="update: starting the trial of slot b"`) ||
-		!strings.Contains(boots[1].VM.Console(), `msg="update committed" subsystem=update slot=b version=v2`) {
+	last := boots[len(boots)-1].VM.Console()
+	if len(boots) != 3 || boots[0].Ended != "power cut" || boots[1].Ended != "reboot" ||
+		!strings.Contains(last, `msg="update: starting the trial of slot b"`) || !strings.Contains(last, `msg="update committed" subsystem=update slot=b version=v2`) {
 		t.Fatalf("boots: %d\n%s", len(boots), card.Console())
 	}
 	if got := cmdlineRoot(t, img); got != "03" {
@@ -253,6 +265,7 @@ func TestUpdateGood(t *testing.T) {
 	}
 
 	card.Kill() // a power cut right after the commit
+	replaceBootFile(t, img, imgs["v1"], "pigw.yaml", updateConfig+"  trial: tryboot\n")
 	if err := card.PowerOn(); err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +280,10 @@ func TestUpdateGood(t *testing.T) {
 	if run.code != 0 || !strings.Contains(run.out, "runs v3 seq 3 on slot a, committed") {
 		t.Fatalf("pigw update v3: exit %d\n%s\n%s", run.code, run.out, card.Console())
 	}
+	boots = card.Boots()
+	if b := boots[len(boots)-1]; !b.Tryboot || !strings.Contains(b.Cmdline, "-02 ") || boots[len(boots)-2].Ended != "tryboot reboot" {
+		t.Errorf("v3 was not tried through tryboot.txt: last boot %+v", b)
+	}
 	if got := cmdlineRoot(t, img); got != "02" {
 		t.Errorf("cmdline.txt root= partition %s after the second commit, want 02", got)
 	}
@@ -275,4 +292,40 @@ func TestUpdateGood(t *testing.T) {
 	if run.code != 1 || !strings.Contains(run.out, "below this device's floor 3") {
 		t.Errorf("pigw update back to v2: exit %d\n%s", run.code, run.out)
 	}
+}
+
+// pushCutAndResume runs pigw update of b, cuts the card's power once a third of the bundle is
+// up, and powers it on again: pigw update must resume and finish by itself.
+func pushCutAndResume(t *testing.T, card *Card, b string) pushRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, pigwBinary(t), "update", "--identity", "admin", "--psk", "adminkey", "--retry", "3m", "--timeout", "5s",
+		"coaps://"+card.HostAddr(5684), b)
+	var out syncbuf.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !regexp.MustCompile(`uploading .*, [3-9]0%`).MatchString(out.String()) {
+		if ctx.Err() != nil {
+			t.Fatalf("no progress:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	card.Kill()
+	time.Sleep(2 * time.Second)
+	if err := card.PowerOn(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	r := pushRun{out: out.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("pigw update: %v", err)
+	}
+	r.parse()
+	return r
 }
