@@ -133,6 +133,18 @@ func TestUpdatePush(t *testing.T) {
 	}
 
 	good, root := writeBundle(t, d.key, 6<<20+321, nil)
+	// An admin observes the status while the bundle goes up.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	obs := exec.CommandContext(ctx, pigwBin, "coap", "observe", "--identity", "admin", "--psk", "adminkey", d.url()+"/sys/update")
+	var observed syncbuf.Buffer
+	obs.Stdout, obs.Stderr = &observed, &observed
+	if err := obs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(observed.String(), `"state":`) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 	start := time.Now()
 	r = pigwUpdate(t, "--download-only", "--identity", "admin", "--psk-file", d.pskFile, d.url(), good)
 	took := time.Since(start)
@@ -140,6 +152,14 @@ func TestUpdatePush(t *testing.T) {
 	wantStdout(t, r, "slot b of", "holds v2 seq 200, read back and verified")
 	if !d.slotHolds(t, root) {
 		t.Fatal("the slot does not hold the bundle's root")
+	}
+	time.Sleep(500 * time.Millisecond)
+	_ = obs.Process.Signal(os.Interrupt)
+	_ = obs.Wait()
+	for _, want := range []string{`"state":0`, `"state":1`, `"state":2`, `"content":"verified"`} {
+		if !strings.Contains(observed.String(), want) {
+			t.Errorf("observing /sys/update during the upload: no %s in\n%s", want, observed.String())
+		}
 	}
 	size := int64(len(root) + bundle.HeaderSize)
 	t.Logf("pigw update over DTLS on loopback: %d bytes in %s, %.0f KB/s (Block1, 1024-byte blocks)", size, took.Round(time.Millisecond), float64(size)/1e3/took.Seconds())
