@@ -132,7 +132,7 @@ func TestTakeGoodBundle(t *testing.T) {
 			t.Error("the slot keeps an older root's bytes after the new root")
 		}
 		st := d.updater(t).Status() // what the device says after a restart
-		if st.State != Downloaded || st.Other.Content != "verified" || st.Other.Version != "v2" || st.Other.Seq != 200 || st.Running.Version != "v1" || st.Committed != "a" {
+		if st.State != Downloaded || st.Other.Content != "verified" || st.Other.Version != "v2" || st.Other.Seq != 200 || st.Running.Version != "v1" || st.Committed.Slot != "a" {
 			t.Errorf("status %+v", st)
 		}
 	}

@@ -31,8 +31,8 @@ type Status struct {
 	Result  Result `json:"result"`
 	Reason  string `json:"reason,omitempty"`
 	Running Root   `json:"running"`
-	// Committed is the slot the next normal boot starts.
-	Committed string `json:"committed"`
+	// Committed is the root the next normal boot starts: the running one or the other.
+	Committed Root `json:"committed"`
 	Other     Root   `json:"other"`
 	// The upload in progress: its ID (what a client resumes with), the bundle bytes received
 	// and the bundle's size.

@@ -140,6 +140,9 @@ func TestTrialCommits(t *testing.T) {
 	}
 	trial := d.boot(t, l, "b")
 	atBoot(t, trial, BootTrial)
+	if st := trial.Status(); st.Running.Version != "v2" || st.Committed.Slot != "a" || st.Committed.Version != "v1" || st.Trial == nil || st.Trial.Stage != "booted" {
+		t.Errorf("during the trial: %+v", st)
+	}
 	var links []string
 	trial.Watch(context.Background(), func(l []string) error { links = l; return nil }, func(string) { t.Error("reboot") })
 	st := trial.Status()

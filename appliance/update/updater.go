@@ -165,7 +165,7 @@ func (u *Updater) status() Status {
 		st.Reason = strings.TrimSpace(st.Reason + "; " + err.Error())
 	}
 	if c, err := u.cfg.Layout.Committed(); err == nil {
-		st.Committed = c
+		st.Committed.Slot = c
 	}
 	var other otherRecord
 	_ = get(u.cfg.Dir, keyOther, &other)
@@ -187,7 +187,17 @@ func (u *Updater) status() Status {
 		st.BytesReceived, st.BytesTotal = c.received, c.total
 		st.UploadID = c.id
 	}
-	if p, _ := u.pending(); p != nil {
+	p, _ := u.pending()
+	if p != nil && p.Slot == st.Running.Slot { // a trial runs: the other slot is the committed root
+		st.Other = Root{Slot: otherName(p.Slot), Content: "previous", Version: p.FromVersion, Seq: p.FromSeq}
+	}
+	switch st.Committed.Slot {
+	case st.Running.Slot:
+		st.Committed = st.Running
+	case st.Other.Slot:
+		st.Committed = st.Other
+	}
+	if p != nil {
 		st.State = Updating
 		st.Trial = &Trial{Slot: p.Slot, Mode: p.Mode, Stage: p.Stage, ConfirmAdmin: p.Confirm,
 			DeadlineSeconds: int(p.Deadline.Seconds()), HealthyAfterSeconds: int(p.Healthy.Seconds()), Waiting: u.waiting}

@@ -142,5 +142,5 @@ func applyLine(st update.Status) string {
 		}
 		return fmt.Sprintf("trial of %s on slot %s: waiting for %s", st.Running.Version, t.Slot, t.Waiting)
 	}
-	return fmt.Sprintf("running %s on slot %s, committed slot %s", st.Running.Version, st.Running.Slot, st.Committed)
+	return fmt.Sprintf("running %s on slot %s, committed slot %s", st.Running.Version, st.Running.Slot, st.Committed.Slot)
 }

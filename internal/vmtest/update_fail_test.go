@@ -176,7 +176,7 @@ func TestUpdateTrialFailures(t *testing.T) {
 		if v := version(t, card); v != "v1" {
 			t.Fatalf("%s: the card runs %s", tc.name, v)
 		}
-		if st := deviceStatus(t, card); st.Result != update.ResultFailed || st.Committed != "a" || st.Running.Slot != "a" {
+		if st := deviceStatus(t, card); st.Result != update.ResultFailed || st.Committed.Slot != "a" || st.Running.Slot != "a" {
 			t.Errorf("%s: status %+v", tc.name, st)
 		}
 	}

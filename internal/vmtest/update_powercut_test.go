@@ -100,8 +100,8 @@ func TestUpdatePowerCuts(t *testing.T) {
 		}
 		outcomes[outcome]++
 		t.Logf("round %d: cut at %s: %s; runs %s on slot %s (cmdline.txt: slot %s)", round, cut.Round(100*time.Millisecond), outcome, st.Running.Version, st.Running.Slot, cmdline)
-		if st.Running.Slot != st.Committed || cmdline != st.Running.Slot {
-			t.Fatalf("round %d: runs slot %s, the device says %s is committed, cmdline.txt says %s\n%s", round, st.Running.Slot, st.Committed, cmdline, out.String())
+		if st.Running.Slot != st.Committed.Slot || cmdline != st.Running.Slot {
+			t.Fatalf("round %d: runs slot %s, the device says %s is committed, cmdline.txt says %s\n%s", round, st.Running.Slot, st.Committed.Slot, cmdline, out.String())
 		}
 		if st.Running.Version != committed && st.Running.Version != target {
 			t.Fatalf("round %d: runs %s, neither %s nor %s", round, st.Running.Version, committed, target)

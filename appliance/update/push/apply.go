@@ -54,7 +54,7 @@ func (p *Pusher) Apply(ctx context.Context, want string, wait time.Duration, wat
 				watch(st)
 			}
 			switch {
-			case st.Trial == nil && st.Running.Version == want && st.Committed == st.Running.Slot:
+			case st.Trial == nil && st.Running.Version == want && st.Committed.Slot == st.Running.Slot:
 				return st, nil
 			case st.Trial == nil && st.Running.Slot == from && st.Result == update.ResultFailed:
 				return st, &RolledBackError{Result: st.Result, Reason: st.Reason}
