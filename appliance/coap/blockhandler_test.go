@@ -3,8 +3,10 @@ package coap
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -40,6 +42,13 @@ func (s *sink) take(b Block) Answer {
 		return Answer{Code: Continue, ContentFormat: NoMediaType}
 	}
 	return Answer{Code: Changed, ContentFormat: TextPlain, Payload: []byte(fmt.Sprintf("%d bytes", len(s.body)))}
+}
+
+// held is what the sink holds and the blocks it took, read under its lock.
+func (s *sink) held() ([]byte, []Block) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.body), slices.Clone(s.blocks)
 }
 
 func sinkServer(t *testing.T, s *sink) *Session {
@@ -81,8 +90,9 @@ func TestUploadBlockHandler(t *testing.T) {
 			if resp.Code != tc.want {
 				t.Fatalf("code %v %q, want %v", resp.Code, resp.Payload, tc.want)
 			}
-			if !bytes.Equal(s.body, tc.wantBody) {
-				t.Errorf("sink holds %d bytes, want %d", len(s.body), len(tc.wantBody))
+			body, blocks := s.held()
+			if !bytes.Equal(body, tc.wantBody) {
+				t.Errorf("sink holds %d bytes, want %d", len(body), len(tc.wantBody))
 			}
 			if tc.progress != nil && fmt.Sprint(got) != fmt.Sprint(tc.progress) {
 				t.Errorf("progress %v, want %v", got, tc.progress)
@@ -90,8 +100,8 @@ func TestUploadBlockHandler(t *testing.T) {
 			if size1, ok := resp.uintOption(message.Size1); tc.wantSize1 && (!ok || int64(size1) != tc.max) {
 				t.Errorf("Size1 %d %v, want %d", size1, ok, tc.max)
 			}
-			if s.blocks[0].Size1 != int64(len(body)) {
-				t.Errorf("first block's Size1 %d, want %d", s.blocks[0].Size1, len(body))
+			if blocks[0].Size1 != int64(len(bigValue(5000))) {
+				t.Errorf("first block's Size1 %d, want 5000", blocks[0].Size1)
 			}
 		})
 	}
@@ -107,14 +117,16 @@ func TestUploadResume(t *testing.T) {
 	if resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, 0, nil); err != nil || resp.Code != Unavailable {
 		t.Fatalf("first upload: %v %v", resp.Code, err)
 	}
-	resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, int64(len(s.body)), nil)
+	held, _ := s.held()
+	resp, err := sess.Upload(ctx(t), req, bytes.NewReader(body), 5000, int64(len(held)), nil)
 	if err != nil || resp.Code != Changed {
 		t.Fatalf("resumed upload: %v %q %v", resp.Code, resp.Payload, err)
 	}
-	if !bytes.Equal(s.body, body) {
-		t.Fatalf("sink holds %d bytes, differs from the body", len(s.body))
+	held, blocks := s.held()
+	if !bytes.Equal(held, body) {
+		t.Fatalf("sink holds %d bytes, differs from the body", len(held))
 	}
-	resumed := s.blocks[3] // blocks 0, 1, the failed 2, then the resumed 2
+	resumed := blocks[3] // blocks 0, 1, the failed 2, then the resumed 2
 	if resumed.Offset != 2048 || resumed.Size1 != 5000 {
 		t.Errorf("resumed block: offset %d Size1 %d", resumed.Offset, resumed.Size1)
 	}
@@ -161,8 +173,8 @@ func TestBlockHandlerWire(t *testing.T) {
 			t.Errorf("%s: %v %q Block1 %v, want %v Block1 %v", tc.name, m.Code, m.Payload, hasB1, tc.want, tc.block1)
 		}
 	}
-	if got := string(s.body); got != strings.Repeat("a", 16)+"end" {
-		t.Errorf("sink holds %q", got)
+	if held, _ := s.held(); string(held) != strings.Repeat("a", 16)+"end" {
+		t.Errorf("sink holds %q", held)
 	}
 	if _, err := srv.AddResource("get", WithBlockHandler(GET, s.take)); err == nil || !strings.Contains(err.Error(), "only PUT and POST") {
 		t.Errorf("a block handler for GET: %v", err)
@@ -172,9 +184,9 @@ func TestBlockHandlerWire(t *testing.T) {
 // A guard refuses every method, observe registrations included, before any work.
 func TestGuard(t *testing.T) {
 	srv, addr := newTestServer(t, Config{})
-	calls := 0
+	var calls atomic.Int32
 	refuse := func(in Incoming) (Answer, bool) {
-		calls++
+		calls.Add(1)
 		return Answer{Code: Unauthorized, Payload: []byte("admins only")}, in.Secure
 	}
 	r, err := srv.AddResource("secret", WithValue([]byte("v")), WithMethods(GET|PUT), WithGuard(refuse))
@@ -197,7 +209,7 @@ func TestGuard(t *testing.T) {
 			t.Errorf("%v: %v %q", tc.code, m.Code, m.Payload)
 		}
 	}
-	if calls != 3 || srv.notify.observers() != 0 || string(r.Value()) != "v" {
-		t.Errorf("guard called %d times, %d observers, value %q", calls, srv.notify.observers(), r.Value())
+	if calls.Load() != 3 || srv.notify.observers() != 0 || string(r.Value()) != "v" {
+		t.Errorf("guard called %d times, %d observers, value %q", calls.Load(), srv.notify.observers(), r.Value())
 	}
 }
