@@ -33,7 +33,7 @@ type Status struct {
 	Running Root   `json:"running"`
 	// Committed is the root the next normal boot starts: the running one or the other.
 	Committed Root `json:"committed"`
-	Other     Root   `json:"other"`
+	Other     Root `json:"other"`
 	// The upload in progress: its ID (what a client resumes with), the bundle bytes received
 	// and the bundle's size.
 	UploadID      string `json:"upload_id,omitempty"`
