@@ -99,7 +99,8 @@ func TestUpdatePowerCuts(t *testing.T) {
 			outcome = "cut after the download"
 		}
 		outcomes[outcome]++
-		t.Logf("round %d: cut at %s: %s; runs %s on slot %s (cmdline.txt: slot %s)", round, cut.Round(100*time.Millisecond), outcome, st.Running.Version, st.Running.Slot, cmdline)
+		t.Logf("round %d: cut at %s: %s; runs %s on slot %s (cmdline.txt: slot %s); result %d %q; pigw update: %s", round, cut.Round(100*time.Millisecond),
+			outcome, st.Running.Version, st.Running.Slot, cmdline, st.Result, st.Reason, lastLine(out.String()))
 		if st.Running.Slot != st.Committed.Slot || cmdline != st.Running.Slot {
 			t.Fatalf("round %d: runs slot %s, the device says %s is committed, cmdline.txt says %s\n%s", round, st.Running.Slot, st.Committed.Slot, cmdline, out.String())
 		}
@@ -153,4 +154,10 @@ func checkBoots(t *testing.T, card *Card) {
 		}
 	}
 	t.Logf("%d applies logged, %d trial roots started", armed, started)
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
