@@ -61,7 +61,7 @@ func addUpdateResources(srv *coap.Server, su *sysUpdate, admins []string, why er
 		return err
 	}
 	var err error
-	su.res, err = srv.AddResource("sys/update", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
+	su.res, err = srv.AddResource("sys/update", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET), coap.WithETag(),
 		coap.WithBlockHandler(coap.PUT, su.put), guard, coap.WithAttribute("rt", "pigw.update"), coap.WithHidden())
 	if err != nil {
 		return err

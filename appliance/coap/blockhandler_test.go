@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -211,5 +212,43 @@ func TestGuard(t *testing.T) {
 	}
 	if calls.Load() != 3 || srv.notify.observers() != 0 || string(r.Value()) != "v" {
 		t.Errorf("guard called %d times, %d observers, value %q", calls.Load(), srv.notify.observers(), r.Value())
+	}
+}
+
+// A representation that changes during a Block2 transfer is fetched again: the body is always
+// one value whole, never blocks of two.
+func TestBlock2ChangingValue(t *testing.T) {
+	srv, addr := newTestServer(t, Config{})
+	a, b := bytes.Repeat([]byte("a"), 3000), bytes.Repeat([]byte("b"), 3000)
+	r, err := srv.AddResource("moving", WithValue(a), WithETag(), WithMethods(GET))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = r.SetValue([][]byte{a, b}[i%2])
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
+	defer func() { close(stop); wg.Wait() }()
+	_, sess := testSession(t, addr, SessionOptions{})
+	for range 100 {
+		resp, err := sess.Do(ctx(t), NewRequest(GET, "moving"))
+		if err != nil {
+			if strings.Contains(err.Error(), "changed during each of 3") {
+				continue // it moved every time: an error, not a mixed body
+			}
+			t.Fatal(err)
+		}
+		if !bytes.Equal(resp.Payload, a) && !bytes.Equal(resp.Payload, b) {
+			t.Fatalf("a body of %d bytes mixes two values (%v)", len(resp.Payload), resp.Code)
+		}
 	}
 }

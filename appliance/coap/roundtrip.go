@@ -91,9 +91,30 @@ func (s *Session) do(ctx context.Context, req Request, firstMID uint16) Response
 	return resp
 }
 
-// rest fetches the remaining blocks of a Block2 answer and returns the whole body.
+// rest fetches the remaining blocks of a Block2 answer and returns the whole body. A
+// representation that changes during the transfer (its ETag moves, RFC 7959 §2.4) is fetched
+// again from block 0, a few times at most.
 func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Response) Response {
+	for range 3 {
+		r, changed := s.blocks(ctx, req, token, resp)
+		if !changed {
+			return r
+		}
+		first := *req
+		if req.Method != GET && req.Method != FETCH {
+			first.Method, first.Payload = GET, nil
+		}
+		v, _ := blockwise.EncodeBlockOption(maxSZX, 0, false)
+		resp = s.roundTrip(ctx, &first, token, wire{mid: s.nextMID(), payload: first.Payload, block2: v, hasB2: true, observe: -1})
+	}
+	resp.Err = fmt.Errorf("the representation from %s changed during each of 3 block-wise transfers", s.peer)
+	return resp
+}
+
+// blocks fetches the blocks after resp; changed reports an ETag that moved between blocks.
+func (s *Session) blocks(ctx context.Context, req *Request, token []byte, resp Response) (Response, bool) {
 	var body []byte
+	etag, tagged := resp.option(message.ETag)
 	for resp.Err == nil && resp.Code.Class() == 2 {
 		v, ok := resp.uintOption(message.Block2)
 		if !ok {
@@ -105,7 +126,7 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 		}
 		body = append(body, resp.Payload...)
 		if len(body) > s.opts.MaxBody {
-			return s.bodyTooLarge(resp)
+			return s.bodyTooLarge(resp), false
 		}
 		next, _ := blockwise.EncodeBlockOption(szx, num+1, false)
 		follow := *req
@@ -113,14 +134,17 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 			follow.Method, follow.Payload = GET, nil
 		}
 		resp = s.roundTrip(ctx, &follow, token, wire{mid: s.nextMID(), payload: follow.Payload, block2: next, hasB2: true, observe: -1})
+		if e, ok := resp.option(message.ETag); resp.Err == nil && resp.Code.Class() == 2 && tagged && (!ok || string(e) != string(etag)) {
+			return resp, true
+		}
 	}
 	if body != nil && resp.Err == nil {
 		if len(body)+len(resp.Payload) > s.opts.MaxBody {
-			return s.bodyTooLarge(resp)
+			return s.bodyTooLarge(resp), false
 		}
 		resp.Payload = append(body, resp.Payload...)
 	}
-	return resp
+	return resp, false
 }
 
 // bodyTooLarge ends a Block2 transfer whose body passes MaxBody.
