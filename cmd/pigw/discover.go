@@ -38,7 +38,9 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pigw coap discover", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	iface := fs.String("iface", "", "send on this interface only (default: every interface that is up with multicast)")
-	wait := fs.Duration("wait", 6*time.Second, "how long to collect answers (servers wait up to their leisure, 5 s by default)")
+	var wait time.Duration
+	fs.DurationVar(&wait, "timeout", 6*time.Second, "how long to collect answers (servers wait up to their leisure, 5 s by default)")
+	fs.DurationVar(&wait, "wait", 6*time.Second, "the older name of --timeout")
 	asJSON := fs.Bool("json", false, "print JSON for scripts")
 	query := fs.String("query", "", `filter such as "rt=temperature" or "href=/sensors*"`)
 	only4 := fs.Bool("4", false, "IPv4 only")
@@ -51,8 +53,8 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 		return err
 	case len(pos) > 0:
 		return usagef("discover takes no arguments, got %q", pos[0])
-	case *wait <= 0:
-		return usagef("--wait %s: must be more than 0", *wait)
+	case wait <= 0:
+		return usagef("--timeout (--wait) %s: must be more than 0", wait)
 	case *port < 1 || *port > 65535:
 		return usagef("--port %d: must be 1..65535", *port)
 	case *only4 && *only6:
@@ -83,7 +85,7 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 		}
 		conns = append(conns, c)
 	}
-	servers := collect(conns, token, time.Now().Add(*wait))
+	servers := collect(conns, token, time.Now().Add(wait))
 	completeLarge(servers)
 	return printFound(servers, *asJSON, stdout)
 }

@@ -216,7 +216,7 @@ func TestDiscoverCLI(t *testing.T) {
 		"text 6s":   {"discover", "--iface", "eth0", "--wait", "6s"},
 		"json 6s":   {"discover", "--iface", "eth0", "--wait", "6s", "--json"},
 		"text 2s":   {"discover", "--iface", "eth0", "--wait", "2s"},
-		"json 2s":   {"discover", "--iface", "eth0", "--wait", "2s", "--json"},
+		"json 2s":   {"discover", "--iface", "eth0", "--timeout", "2s", "--json"},
 		"query":     {"discover", "--iface", "eth0", "--wait", "2s", "--json", "--query", "rt=temperature"},
 		"IPv4 only": {"discover", "--iface", "eth0", "--wait", "2s", "--json", "-4"},
 		"IPv6 only": {"discover", "--iface", "eth0", "--wait", "2s", "--json", "-6"},
@@ -226,6 +226,7 @@ func TestDiscoverCLI(t *testing.T) {
 		"argument":      {"discover", "--iface", "eth0", "--wait", "1s", "extra"},
 		"-4 and -6":     {"discover", "--iface", "eth0", "--wait", "1s", "-4", "-6"},
 		"wait 0":        {"discover", "--iface", "eth0", "--wait", "0s"},
+		"timeout 0":     {"discover", "--iface", "eth0", "--timeout", "0s"},
 		"port 0":        {"discover", "--iface", "eth0", "--wait", "1s", "--port", "0"},
 		"unknown iface": {"discover", "--iface", "nosuchif0", "--wait", "1s"},
 	}
@@ -303,7 +304,7 @@ func TestDiscoverCLI(t *testing.T) {
 			t.Errorf("--wait 2s took %v", r.Took)
 		}
 	})
-	t.Run("json --wait 2s", func(t *testing.T) {
+	t.Run("json --timeout 2s", func(t *testing.T) {
 		r := got["json 2s"]
 		wantExit(t, r, 0)
 		check(t, "json 2s", discoveredJSON(t, r), []want{pigwA4, pigwA6, pigwB4, pigwB6}, libcoap4)
@@ -333,7 +334,7 @@ func TestDiscoverCLI(t *testing.T) {
 		}
 	})
 	for name, substr := range map[string]string{
-		"argument": `"extra"`, "-4 and -6": "-4 and -6", "wait 0": "--wait",
+		"argument": `"extra"`, "-4 and -6": "-4 and -6", "wait 0": "--wait", "timeout 0": "--timeout (--wait) 0s",
 		"port 0": "--port 0", "unknown iface": `"nosuchif0"`,
 	} {
 		t.Run("usage "+name, func(t *testing.T) {
