@@ -142,18 +142,19 @@ func (su *sysUpdate) rollback(in coap.Incoming) coap.Answer {
 	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte("armed trial cancelled")}
 }
 
-// updateRefusal answers a refusal: 4.03 signature or policy, 4.13 too large, 4.00 a bundle
+// updateRefusal answers a refusal: 4.03 signature or policy, 4.13 too large (with Size1), 4.00 a bundle
 // that does not match its manifest, 4.08 a piece beyond what arrived, 4.12 another upload,
 // 5.03 a device that cannot do it now.
 func updateRefusal(err error) coap.Answer {
-	code := coap.Code(coap.Unavailable)
+	a := coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: fmt.Appendf(nil, "update: %v", err)}
 	var e *update.Error
 	if errors.As(err, &e) {
-		code = map[update.Kind]coap.Code{update.Refused: coap.Forbidden, update.TooLarge: coap.TooLarge,
+		a.Code = map[update.Kind]coap.Code{update.Refused: coap.Forbidden, update.TooLarge: coap.TooLarge,
 			update.Corrupt: coap.BadRequest, update.OutOfOrder: coap.Incomplete, update.WrongUpload: coap.PreconditionFailed,
 			update.Unavailable: coap.Unavailable}[e.Kind]
+		a.Size1 = e.Limit // 4.13 says how much is taken (RFC 7959 §4)
 	}
-	return coap.Answer{Code: code, ContentFormat: coap.NoMediaType, Payload: fmt.Appendf(nil, "update: %v", err)}
+	return a
 }
 
 // trialPolicy is how trials run, from the update section; board is the device tree's model.

@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +19,7 @@ import (
 	"github.com/pigw/pigw/appliance/state"
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 )
 
 // trialCard is a card as an Updater sees it, with slot B a file.
@@ -65,27 +63,20 @@ func trialUpdater(t *testing.T, card *trialCard, stateDir string) *update.Update
 	t.Helper()
 	dir := t.TempDir()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	pub := key.Public().(ed25519.PublicKey)
 	roots := map[string]string{}
-	for _, v := range []string{"v1", "v2"} {
+	releases := map[string]bundle.Release{}
+	for i, v := range []string{"v1", "v2"} {
 		roots[v] = filepath.Join(dir, v)
-		rel, _ := json.Marshal(bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: v, Seq: map[string]uint64{"v1": 1, "v2": 2}[v], KernelRelease: "k"})
-		for path, b := range map[string][]byte{bundle.ReleasePath: rel, filepath.Join(bundle.KeysDir, bundle.IDOf(pub).String()+".pub"): bundle.MarshalPublicKey(pub)} {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(roots[v], path)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(roots[v], path), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		releases[v] = bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: v, Seq: uint64(i + 1), Floor: uint64(i + 1), KernelRelease: "k"}
+		if err := bundletest.WriteRoot(roots[v], releases[v], key.Public().(ed25519.PublicKey)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(card.slot, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	root := []byte(strings.Repeat("a root file system ", 1000))
-	sum := sha256.Sum256(root)
-	h, err := bundle.Sign(bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: "v2", Seq: 2, Floor: 2, KernelRelease: "k"}.
-		Manifest(bundle.Component{Size: int64(len(root)), SHA256: hex.EncodeToString(sum[:])}), key)
+	b, err := bundletest.Bundle(releases["v2"].Manifest(bundletest.Root(root)), root, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +95,6 @@ func trialUpdater(t *testing.T, card *trialCard, stateDir string) *update.Update
 		return u
 	}
 	u := boot("a", roots["v1"])
-	b := append(h, root...)
 	for off := 0; off < len(b); off += 1024 {
 		end := min(off+1024, len(b))
 		if _, err := u.Take(update.Piece{Offset: int64(off), Data: b[off:end], More: end < len(b), Size1: -1}); err != nil {

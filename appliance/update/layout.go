@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/pigw/pigw/internal/blockdev"
-	"github.com/pigw/pigw/internal/fat32"
 )
 
 // SlotInfo names a root slot.
@@ -76,51 +75,6 @@ func (l Partitions) Other() (SlotInfo, error) {
 		return SlotInfo{}, fmt.Errorf("the other root slot: %w", err)
 	}
 	return info(o), nil
-}
-
-func (l Partitions) Committed() (string, error) {
-	p, err := l.running()
-	if err != nil {
-		return "", err
-	}
-	boot, err := l.Finder.Sibling(p, 1)
-	if err != nil {
-		return "", fmt.Errorf("the boot partition: %w", err)
-	}
-	f, err := os.Open(boot.Dev)
-	if err != nil {
-		return "", fmt.Errorf("the boot partition: %w", err)
-	}
-	defer f.Close()
-	return committedSlot(readOnly{f})
-}
-
-// committedSlot reads the slot that cmdline.txt on the boot FAT dev starts.
-func committedSlot(dev fat32.Device) (string, error) {
-	fs, err := fat32.Open(dev)
-	if err != nil {
-		return "", fmt.Errorf("the boot partition: %w", err)
-	}
-	f, err := fs.Lookup("cmdline.txt")
-	if err != nil {
-		return "", fmt.Errorf("the boot partition: %w", err)
-	}
-	b, err := f.ReadAll()
-	if err != nil {
-		return "", fmt.Errorf("cmdline.txt: %w", err)
-	}
-	_, n, err := rootPartition(b)
-	if err != nil {
-		return "", fmt.Errorf("cmdline.txt: %w", err)
-	}
-	return slotName(n)
-}
-
-// readOnly is a file opened for reading as a fat32.Device.
-type readOnly struct{ *os.File }
-
-func (readOnly) WriteAt([]byte, int64) (int, error) {
-	return 0, fmt.Errorf("the boot partition is open read-only")
 }
 
 // FileSlot is the layout of a system that runs from no slot but has a file to write updates

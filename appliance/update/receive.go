@@ -129,7 +129,8 @@ func (u *Updater) header(c *upload, p Piece) error {
 		return &Error{Kind: Unavailable, Err: err}
 	}
 	if p.Size1 > bundle.HeaderSize+other.Size {
-		return &Error{Kind: TooLarge, Result: ResultNoStorage, Err: fmt.Errorf("bundle of %d bytes: its root does not fit the %d bytes of slot %s", p.Size1, other.Size, other.Name)}
+		return &Error{Kind: TooLarge, Result: ResultNoStorage, Limit: bundle.HeaderSize + other.Size,
+			Err: fmt.Errorf("bundle of %d bytes: its root does not fit the %d bytes of slot %s", p.Size1, other.Size, other.Name)}
 	}
 	c.hdr = append(c.hdr[:p.Offset], p.Data...)
 	c.received = int64(len(c.hdr))
@@ -187,7 +188,7 @@ func (u *Updater) payload(c *upload, p Piece) (bool, error) {
 	}
 	end := p.Offset + int64(len(p.Data))
 	if end > c.total {
-		return false, &Error{Kind: TooLarge, Err: fmt.Errorf("piece ends at byte %d; the manifest makes the bundle %d bytes", end, c.total)}
+		return false, &Error{Kind: TooLarge, Limit: c.total, Err: fmt.Errorf("piece ends at byte %d; the manifest makes the bundle %d bytes", end, c.total)}
 	}
 	if _, err := c.slot.WriteAt(p.Data, p.Offset-bundle.HeaderSize); err != nil {
 		return false, &Error{Kind: Unavailable, Err: fmt.Errorf("write slot %s: %w", c.info.Name, err)}

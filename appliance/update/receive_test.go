@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/pigw/pigw/appliance/state"
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 )
 
 var testRelease = bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: "v1", Seq: 100, Floor: 100, KernelRelease: "6.12.47-v8"}
@@ -29,11 +27,12 @@ func newDevice(t *testing.T, slotSize int64, trust bool) *device {
 	t.Helper()
 	d := &device{root: t.TempDir(), stateDir: t.TempDir(), slot: filepath.Join(t.TempDir(), "slot-b")}
 	_, d.key, _ = ed25519.GenerateKey(rand.Reader)
-	b, _ := json.Marshal(testRelease)
-	mustWrite(t, filepath.Join(d.root, bundle.ReleasePath), b)
+	var trusted []ed25519.PublicKey
 	if trust {
-		pub := d.key.Public().(ed25519.PublicKey)
-		mustWrite(t, filepath.Join(d.root, bundle.KeysDir, bundle.IDOf(pub).String()+".pub"), bundle.MarshalPublicKey(pub))
+		trusted = append(trusted, d.key.Public().(ed25519.PublicKey))
+	}
+	if err := bundletest.WriteRoot(d.root, testRelease, trusted...); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(d.slot, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -42,16 +41,6 @@ func newDevice(t *testing.T, slotSize int64, trust bool) *device {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func mustWrite(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // updater is what the device runs after each (re)start.
@@ -75,18 +64,17 @@ func makeBundle(t *testing.T, key ed25519.PrivateKey, n int, edit func(*bundle.M
 	for i := range root {
 		root[i] = byte(i*7 + i>>10)
 	}
-	sum := sha256.Sum256(root)
 	rel := testRelease
 	rel.Version, rel.Seq, rel.Floor = "v2", 200, 200
-	m := rel.Manifest(bundle.Component{Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
+	m := rel.Manifest(bundletest.Root(root))
 	if edit != nil {
 		edit(&m)
 	}
-	h, err := bundle.Sign(m, key)
+	b, err := bundletest.Bundle(m, root, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(h, root...)
+	return b
 }
 
 // push sends b[from:] in pieces of bs bytes; it stops at the first error or after stop bytes.
@@ -175,6 +163,9 @@ func TestTakeRefusesBeforeWriting(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Kind != tc.kind || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v (%#v), want kind %d with %q", err, e, tc.kind, tc.want)
+			}
+			if tc.kind == TooLarge && e.Limit != bundle.HeaderSize+slotSize {
+				t.Errorf("a bundle too large names the limit %d, want %d", e.Limit, bundle.HeaderSize+slotSize)
 			}
 			if n := int(min(slotSize, 2<<20)); !bytes.Equal(slotBytes(t, d, n), make([]byte, n)) {
 				t.Error("the slot was written")

@@ -16,13 +16,12 @@ const (
 type Result int
 
 const (
-	ResultInitial        Result = 0
-	ResultSuccess        Result = 1
-	ResultNoStorage      Result = 2 // the root does not fit the slot
-	ResultConnectionLost Result = 4
-	ResultIntegrity      Result = 5 // bad signature, or the root read back differs from the manifest
-	ResultUnsupported    Result = 6 // signed, but not for this device: board, architecture, kernel, a downgrade
-	ResultFailed         Result = 8 // the trial did not come up healthy
+	ResultInitial     Result = 0
+	ResultSuccess     Result = 1
+	ResultNoStorage   Result = 2 // the root does not fit the slot
+	ResultIntegrity   Result = 5 // bad signature, or the root read back differs from the manifest
+	ResultUnsupported Result = 6 // signed, but not for this device: board, architecture, kernel, a downgrade
+	ResultFailed      Result = 8 // the trial did not come up healthy
 )
 
 // Status is what GET /sys/update shows.

@@ -2,7 +2,7 @@ package update
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/state"
-	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 )
 
 // cardLayout is a card as the updater sees it: which slot runs, which cmdline.txt and
@@ -84,16 +84,11 @@ func (d *device) boot(t *testing.T, l *cardLayout, run string) *Updater {
 func (d *device) rootOf(t *testing.T, version string, seq uint64) string {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(d.root), "root-"+version)
-	if _, err := os.Stat(dir); err == nil {
-		return dir
-	}
-	if err := os.CopyFS(dir, os.DirFS(d.root)); err != nil {
-		t.Fatal(err)
-	}
 	rel := testRelease
 	rel.Version, rel.Seq, rel.Floor = version, seq, seq
-	b, _ := json.Marshal(rel)
-	mustWrite(t, filepath.Join(dir, bundle.ReleasePath), b)
+	if err := bundletest.WriteRoot(dir, rel, d.key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 

@@ -77,9 +77,6 @@ func New(cfg Config) (*Updater, error) {
 	return u, nil
 }
 
-// Release is what the running root is.
-func (u *Updater) Release() bundle.Release { return u.release }
-
 // floor is the lowest seq taken: the higher of the running root's own floor, which survives
 // losing /perm, and the floor of the last bundle committed.
 func (u *Updater) floor() uint64 {
@@ -92,8 +89,7 @@ func (u *Updater) floor() uint64 {
 
 // admit checks a complete header against the device: the refusal names the rule.
 func (u *Updater) admit(h *bundle.Header, slotSize int64) error {
-	switch {
-	case u.noRel != nil:
+	if u.noRel != nil {
 		return &Error{Kind: Refused, Result: ResultUnsupported, Err: u.noRel}
 	}
 	bad := map[string]string{}
@@ -104,21 +100,17 @@ func (u *Updater) admit(h *bundle.Header, slotSize int64) error {
 	if err != nil {
 		return &Error{Kind: Unavailable, Err: err}
 	}
-	known := map[string]bool{}
-	for d := range bad {
-		known[d] = true
-	}
 	d := bundle.Device{
 		Trusted: u.trusted, Product: u.release.Product, BoardFamily: u.release.BoardFamily,
 		Arch: u.release.Arch, KernelRelease: u.release.KernelRelease, Floor: u.floor(),
-		SlotSize: slotSize, Bad: known, TrialRunning: p != nil,
+		SlotSize: slotSize, Bad: bad, TrialRunning: p != nil,
 	}
 	err = d.Admit(h)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, bundle.ErrTooLarge):
-		return &Error{Kind: TooLarge, Result: ResultNoStorage, Err: err}
+		return &Error{Kind: TooLarge, Result: ResultNoStorage, Limit: bundle.HeaderSize + slotSize, Err: err}
 	case errors.Is(err, bundle.ErrSignature):
 		return &Error{Kind: Refused, Result: ResultIntegrity, Err: err}
 	}
@@ -141,6 +133,7 @@ const (
 type Error struct {
 	Kind   Kind
 	Result Result // what the status then shows, 0 to leave it
+	Limit  int64  // TooLarge: the largest bundle taken (CoAP's Size1)
 	Err    error
 }
 

@@ -5,9 +5,6 @@ package coapbench
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -19,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 	"github.com/pigw/pigw/internal/progress"
 )
 
@@ -45,18 +43,8 @@ func BenchmarkUpdate(b *testing.B) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	rel := bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: "v1", Seq: 1, Floor: 1, KernelRelease: "bench"}
 	root := filepath.Join(dir, "root")
-	pub := key.Public().(ed25519.PublicKey)
-	relJSON, _ := json.Marshal(rel)
-	for path, data := range map[string][]byte{
-		filepath.Join(root, bundle.ReleasePath):                               relJSON,
-		filepath.Join(root, bundle.KeysDir, bundle.IDOf(pub).String()+".pub"): bundle.MarshalPublicKey(pub),
-	} {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			b.Fatal(err)
-		}
+	if err := bundletest.WriteRoot(root, rel, key.Public().(ed25519.PublicKey)); err != nil {
+		b.Fatal(err)
 	}
 	slot := filepath.Join(dir, "slot-b")
 	if err := os.WriteFile(slot, nil, 0o600); err != nil {
@@ -69,15 +57,14 @@ func BenchmarkUpdate(b *testing.B) {
 	for i := range bundles {
 		body := make([]byte, 16<<20)
 		_, _ = rand.Read(body)
-		sum := sha256.Sum256(body)
 		r := rel
 		r.Version, r.Seq, r.Floor = fmt.Sprintf("v%d", i+2), uint64(i+2), uint64(i+2)
-		h, err := bundle.Sign(r.Manifest(bundle.Component{Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])}), key)
+		data, err := bundletest.Bundle(r.Manifest(bundletest.Root(body)), body, key)
 		if err != nil {
 			b.Fatal(err)
 		}
 		bundles[i] = filepath.Join(dir, fmt.Sprintf("v%d.update", i+2))
-		if err := os.WriteFile(bundles[i], append(h, body...), 0o644); err != nil {
+		if err := os.WriteFile(bundles[i], data, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

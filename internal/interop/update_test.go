@@ -5,9 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 	"github.com/pigw/pigw/internal/syncbuf"
 )
 
@@ -37,19 +35,11 @@ func startUpdateDevice(t *testing.T, slotSize int64) *updateDevice {
 	dir := t.TempDir()
 	d := &updateDevice{root: filepath.Join(dir, "root"), slot: filepath.Join(dir, "slot-b"), pskFile: filepath.Join(dir, "admin.psk"), dport: freePort(t)}
 	_, d.key, _ = ed25519.GenerateKey(rand.Reader)
-	rel, _ := json.Marshal(updateRelease)
-	pub := d.key.Public().(ed25519.PublicKey)
-	for path, b := range map[string][]byte{
-		filepath.Join(d.root, bundle.ReleasePath):                               rel,
-		filepath.Join(d.root, bundle.KeysDir, bundle.IDOf(pub).String()+".pub"): bundle.MarshalPublicKey(pub),
-		d.pskFile: []byte("adminkey"),
-	} {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := bundletest.WriteRoot(d.root, updateRelease, d.key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(d.pskFile, []byte("adminkey"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(d.slot, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -72,19 +62,18 @@ func (d *updateDevice) url() string { return fmt.Sprintf("coaps://127.0.0.1:%d",
 func writeBundle(t *testing.T, key ed25519.PrivateKey, n int, edit func(*bundle.Manifest)) (string, []byte) {
 	t.Helper()
 	root := randomBody(uint64(n), n)
-	sum := sha256.Sum256(root)
 	rel := updateRelease
 	rel.Version, rel.Seq, rel.Floor = "v2", 200, 200
-	m := rel.Manifest(bundle.Component{Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
+	m := rel.Manifest(bundletest.Root(root))
 	if edit != nil {
 		edit(&m)
 	}
-	h, err := bundle.Sign(m, key)
+	b, err := bundletest.Bundle(m, root, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "pigw-rpi.update")
-	if err := os.WriteFile(path, append(h, root...), 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path, root
@@ -125,6 +114,13 @@ func TestUpdatePush(t *testing.T) {
 	} {
 		r := pigwUpdate(t, "--download-only", "--identity", tc.identity, "--psk-file", d.pskFile, d.url(), tc.bundle)
 		wantExit(t, r, 1, tc.want...)
+	}
+	// A 4.13 says how large a bundle the device takes (Size1): the header and the 8 MiB slot.
+	lr := coapsClient(t, "admin", "adminkey", "-m", "put", "-b", "1024", "-f", huge, d.url()+"/sys/update")
+	if last := lr.Last(t); last.Code != "4.13" {
+		t.Errorf("libcoap's upload of a bundle too large: %s", last.Line)
+	} else if size1, _ := last.Opt("Size1"); size1 != fmt.Sprint(bundle.HeaderSize+8<<20) {
+		t.Errorf("4.13 with Size1 %q, want %d", size1, bundle.HeaderSize+8<<20)
 	}
 	r := pigwUpdate(t, "--download-only", "--identity", "user", "--psk", "userkey", d.url(), untrusted)
 	wantExit(t, r, 1, "4.03", `identity "user" is not in coap.dtls.admins`)
@@ -171,7 +167,7 @@ func TestUpdatePush(t *testing.T) {
 
 	// libcoap's client uploads a bundle too: Block1 needs nothing pigw-specific.
 	other, root3 := writeBundle(t, d.key, 2<<20+7, func(m *bundle.Manifest) { m.Version, m.Seq = "v3", 300 })
-	lr := coapsClient(t, "admin", "adminkey", "-m", "put", "-b", "1024", "-f", other, d.url()+"/sys/update")
+	lr = coapsClient(t, "admin", "adminkey", "-m", "put", "-b", "1024", "-f", other, d.url()+"/sys/update")
 	if last := lr.Last(t); last.Code != "2.04" || !strings.Contains(last.Payload, `"version":"v3"`) {
 		t.Errorf("libcoap upload: %s %q\n%s", last.Code, last.Payload, lr.Stderr)
 	}

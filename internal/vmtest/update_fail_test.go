@@ -16,6 +16,7 @@ import (
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 )
 
 // The failures of an update, on one card running v1: bundles refused before anything is
@@ -36,14 +37,14 @@ func rebundle(t *testing.T, src, key string, edit func(m *bundle.Manifest, root 
 	}
 	m := h.Manifest
 	root := edit(&m, b[bundle.HeaderSize:])
-	if sum := sha256.Sum256(root); m.Components[0].Size == int64(len(b)-bundle.HeaderSize) {
-		m.Components[0].Size, m.Components[0].SHA256 = int64(len(root)), hex.EncodeToString(sum[:])
+	if m.Components[0].Size == int64(len(b)-bundle.HeaderSize) { // the size was left alone: describe the root
+		m.Components[0] = bundletest.Root(root)
 	}
 	k, err := bundle.ReadPrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr, err := bundle.Sign(m, k)
+	edited, err := bundletest.Bundle(m, root, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func rebundle(t *testing.T, src, key string, edit func(m *bundle.Manifest, root 
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.Write(append(hdr, root...)); err != nil {
+	if _, err := f.Write(edited); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Truncate(bundle.HeaderSize + m.PayloadSize()); err != nil { // sparse when the manifest lies

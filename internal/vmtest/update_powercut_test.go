@@ -1,11 +1,8 @@
 package vmtest
 
 import (
-	"bytes"
-	"context"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,28 +55,17 @@ func TestUpdatePowerCuts(t *testing.T) {
 		}()
 		target := next.Release.Version
 		cut := time.Duration(rng.Int64N(int64(40 * time.Second)))
-		ctx, cancel := context.WithCancel(context.Background())
-		cmd := exec.CommandContext(ctx, pigwBinary(t), "update", "--identity", "admin", "--psk", "adminkey", "--retry", "10m",
-			"coaps://"+card.HostAddr(5684), next.Bundle)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		var pushErr error
+		u := startUpdate(t, card, next.Bundle, "--retry", "10m")
 		finished := false
 		select {
 		case <-time.After(cut):
-		case pushErr = <-exited:
+		case <-u.done:
 			finished = true
 		}
 		card.Kill()
-		cancel()
-		if !finished {
-			<-exited
-		}
+		u.cancel()
+		<-u.done
+		pushErr := u.err
 		if err := card.PowerOn(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
@@ -100,9 +86,9 @@ func TestUpdatePowerCuts(t *testing.T) {
 		}
 		outcomes[outcome]++
 		t.Logf("round %d: cut at %s: %s; runs %s on slot %s (cmdline.txt: slot %s); result %d %q; pigw update: %s", round, cut.Round(100*time.Millisecond),
-			outcome, st.Running.Version, st.Running.Slot, cmdline, st.Result, st.Reason, lastLine(out.String()))
+			outcome, st.Running.Version, st.Running.Slot, cmdline, st.Result, st.Reason, lastLine(u.out.String()))
 		if st.Running.Slot != st.Committed.Slot || cmdline != st.Running.Slot {
-			t.Fatalf("round %d: runs slot %s, the device says %s is committed, cmdline.txt says %s\n%s", round, st.Running.Slot, st.Committed.Slot, cmdline, out.String())
+			t.Fatalf("round %d: runs slot %s, the device says %s is committed, cmdline.txt says %s\n%s", round, st.Running.Slot, st.Committed.Slot, cmdline, u.out.String())
 		}
 		if st.Running.Version != committed && st.Running.Version != target {
 			t.Fatalf("round %d: runs %s, neither %s nor %s", round, st.Running.Version, committed, target)

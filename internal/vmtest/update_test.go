@@ -1,7 +1,6 @@
 package vmtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -171,26 +170,55 @@ type pushRun struct {
 	applyToFinal time.Duration
 }
 
-// pigwUpdate runs the host's pigw update against the card.
-func pigwUpdate(t *testing.T, card *Card, bundlePath string, args ...string) pushRun {
+// updateRun is the host's pigw update running against a card.
+type updateRun struct {
+	cmd    *exec.Cmd
+	out    syncbuf.Buffer
+	start  time.Time
+	cancel context.CancelFunc
+	done   chan struct{} // closed when it has exited; err is then how
+	err    error
+}
+
+// startUpdate starts pigw update of bundlePath against the card, as admin, for at most 10
+// minutes; args come before the URL.
+func startUpdate(t *testing.T, card *Card, bundlePath string, args ...string) *updateRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
 	full := append([]string{"update", "--identity", "admin", "--psk", "adminkey", "--retry", "3m"}, args...)
 	full = append(full, "coaps://"+card.HostAddr(5684), bundlePath)
-	cmd := exec.CommandContext(ctx, pigwBinary(t), full...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	r := pushRun{out: out.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
+	u := &updateRun{cmd: exec.CommandContext(ctx, pigwBinary(t), full...), cancel: cancel, done: make(chan struct{}), start: time.Now()}
+	u.cmd.Stdout, u.cmd.Stderr = &u.out, &u.out
+	if err := u.cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go func() {
+		u.err = u.cmd.Wait()
+		cancel()
+		close(u.done)
+	}()
+	return u
+}
+
+// wait waits for pigw update's end and reads what it said.
+func (u *updateRun) wait(t *testing.T) pushRun {
+	t.Helper()
+	<-u.done
+	r := pushRun{out: u.out.String(), took: time.Since(u.start)}
+	if ee, ok := u.err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("pigw update: %v", err)
+	} else if u.err != nil {
+		t.Fatalf("pigw update: %v", u.err)
 	}
 	r.parse()
 	return r
+}
+
+// pigwUpdate runs pigw update against the card to its end.
+func pigwUpdate(t *testing.T, card *Card, bundlePath string, args ...string) pushRun {
+	t.Helper()
+	return startUpdate(t, card, bundlePath, args...).wait(t)
 }
 
 // parse reads the upload rate and the time from apply to the commit from pigw update's output.
@@ -298,34 +326,18 @@ func TestUpdateGood(t *testing.T) {
 // up, and powers it on again: pigw update must resume and finish by itself.
 func pushCutAndResume(t *testing.T, card *Card, b string) pushRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pigwBinary(t), "update", "--identity", "admin", "--psk", "adminkey", "--retry", "3m", "--timeout", "5s",
-		"coaps://"+card.HostAddr(5684), b)
-	var out syncbuf.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for !regexp.MustCompile(`uploading .*, [3-9]0%`).MatchString(out.String()) {
-		if ctx.Err() != nil {
-			t.Fatalf("no progress:\n%s", out.String())
+	u := startUpdate(t, card, b, "--timeout", "5s")
+	for !regexp.MustCompile(`uploading .*, [3-9]0%`).MatchString(u.out.String()) {
+		select {
+		case <-u.done:
+			t.Fatalf("pigw update ended before a third of the upload:\n%s", u.out.String())
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	card.Kill()
 	time.Sleep(2 * time.Second)
 	if err := card.PowerOn(); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
-	r := pushRun{out: out.String(), took: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("pigw update: %v", err)
-	}
-	r.parse()
-	return r
+	return u.wait(t)
 }

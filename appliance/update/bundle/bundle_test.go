@@ -66,9 +66,9 @@ func TestAdmit(t *testing.T) {
 		{name: "known bad", edit: func(m *Manifest, d *Device, h []byte) []byte {
 			hd, _ := ParseHeader(h)
 			dg := hd.Digest()
-			d.Bad = map[string]bool{hex.EncodeToString(dg[:]): true}
+			d.Bad = map[string]string{hex.EncodeToString(dg[:]): "the trial root did not come up"}
 			return h
-		}, want: "failed its trial"},
+		}, want: "failed its trial on this device before: the trial root did not come up"},
 		{name: "trial running", edit: func(_ *Manifest, d *Device, h []byte) []byte { d.TrialRunning = true; return h }, want: "a trial of another update is running"},
 		{name: "too large", edit: func(_ *Manifest, d *Device, h []byte) []byte { d.SlotSize = 100; return h }, want: "the slot has 100", large: true},
 	} {

@@ -17,10 +17,10 @@ type Device struct {
 	Product       string
 	BoardFamily   string
 	Arch          string
-	KernelRelease string          // the release of the kernel modules in the running root
-	Floor         uint64          // the committed bundle's floor: lower seqs are downgrades
-	SlotSize      int64           // bytes in the inactive root partition
-	Bad           map[string]bool // manifest digests (hex) whose trial failed
+	KernelRelease string            // the release of the kernel modules in the running root
+	Floor         uint64            // the committed bundle's floor: lower seqs are downgrades
+	SlotSize      int64             // bytes in the inactive root partition
+	Bad           map[string]string // manifest digests (hex) whose trial failed, with why
 	TrialRunning  bool
 }
 
@@ -46,8 +46,8 @@ func (d *Device) Admit(h *Header) error {
 		return errors.New("a trial of another update is running: commit or roll it back first")
 	case m.Seq < d.Floor:
 		return fmt.Errorf("bundle seq %d (version %s) is below this device's floor %d: a downgrade", m.Seq, m.Version, d.Floor)
-	case d.Bad[hex.EncodeToString(digest[:])]:
-		return fmt.Errorf("bundle version %s failed its trial on this device before", m.Version)
+	case d.Bad[hex.EncodeToString(digest[:])] != "":
+		return fmt.Errorf("bundle version %s failed its trial on this device before: %s", m.Version, d.Bad[hex.EncodeToString(digest[:])])
 	case m.PayloadSize() > d.SlotSize:
 		return fmt.Errorf("bundle root of %d bytes, the slot has %d: %w", m.PayloadSize(), d.SlotSize, ErrTooLarge)
 	}
