@@ -36,6 +36,8 @@ type Config struct {
 	// Update is how the device takes updates over the network: who
 	// commits a new root, and how it is tried first.
 	Update Update `yaml:"update"`
+	// Web is the status page: where it is served.
+	Web Web `yaml:"web"`
 }
 
 // Time is where the appliance gets its time from.

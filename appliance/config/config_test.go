@@ -279,7 +279,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio, update)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio, update, web)`,
 		},
 		{
 			"unknown field",

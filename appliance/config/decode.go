@@ -371,6 +371,10 @@ func (d *decoder) update(n ast.Node, path string, u *Update) {
 	)
 }
 
+func (d *decoder) web(n ast.Node, path string, w *Web) {
+	d.mapping(n, path, field{"listen", d.list(&w.Listen)})
+}
+
 func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		b, ok := n.(*ast.BoolNode)

@@ -89,6 +89,7 @@ func (d *decoder) config(body ast.Node) *Config {
 			field{"sensors", sequenceOf(d, &c.Sensors, d.sensor)},
 			field{"gpio", sequenceOf(d, &c.GPIO, d.gpio)},
 			field{"update", func(n ast.Node, path string) { d.update(n, path, &c.Update) }},
+			field{"web", func(n ast.Node, path string) { d.web(n, path, &c.Web) }},
 		)
 	}
 	ix := index{places: map[string]place{}, loc: d.loc}

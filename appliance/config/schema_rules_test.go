@@ -57,6 +57,7 @@ var keyRules = map[string]keyRule{
 	"Config.sensors":  {s: listOf(ref("Sensor"), 0, 0)},
 	"Config.gpio":     {s: listOf(ref("GPIO"), 0, 0)},
 	"Config.update":   {s: ref("Update")},
+	"Config.web":      {s: ref("Web")},
 
 	"CoAP.listen":               {s: listOf(str(listenPattern, listenRule), 1, 0, unique)},
 	"CoAP.dtls":                 {s: ref("DTLS")},
@@ -182,6 +183,8 @@ var keyRules = map[string]keyRule{
 	"Time.ntp": {s: listOf(textPattern(`^(\[[0-9A-Fa-f:.]+(%[^\]]+)?\](:[-+]?[0-9]+)?|[0-9A-Fa-f:.]+(%.+)?|[A-Za-z0-9.-]+(:[-+]?[0-9]+)?)$`,
 		"a host name or an IP address, with an optional :port (IPv6 in brackets)"), 0, maxNTPServers)},
 	"Time.interval": {s: ref("Duration")},
+
+	"Web.listen": {s: listOf(str(listenPattern, listenRule), 0, 0, unique)},
 
 	"Update.confirm":        {s: keyword(true, UpdateConfirmAuto, UpdateConfirmAdmin)},
 	"Update.trial":          {s: keyword(true, UpdateTrialAuto, UpdateTrialTryboot, UpdateTrialCounter)},

@@ -266,6 +266,7 @@ func TestSchemaKeys(t *testing.T) {
 		"WifiNetwork":    "{wifi: {networks: [{zz: 1}]}}",
 		"Time":           "{time: {zz: 1}}",
 		"Update":         "{update: {zz: 1}}",
+		"Web":            "{web: {zz: 1}}",
 		"Sensor":         "{sensors: [{zz: 1}]}",
 		"GPIO":           "{gpio: [{zz: 1}]}",
 	} {

@@ -21,7 +21,8 @@ import (
 // in lower case; and of the GPIO pins' pull and edge (inputs), initial and
 // restart (outputs), their pins stored as GPIO17 and the rest in lower case;
 // and of update's confirm and trial (stored in lower case), trial_deadline
-// and healthy_after.
+// and healthy_after. It leaves web.listen as written: none means the
+// default of the mode pigw runs in (Web.Addresses).
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
@@ -74,6 +75,7 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.uniqueNames(append(v.sensors(c.Sensors, "sensors"), v.gpios(c.GPIO, "gpio")...))
 	v.sessionSensors(c.Sessions, c.Sensors, "sessions")
 	v.update(&c.Update, "update", c.CoAP.DTLS, "coap.dtls")
+	v.web(&c.Web, "web")
 	return v.errs
 }
 
