@@ -73,10 +73,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	} else {
 		log.Warn("no state directory: values written by clients last until the process ends")
 	}
-	srv, err := newCoAPServer(&cfg.CoAP, store, log)
+	lines := newLastLines()
+	srv, err := newCoAPServer(&cfg.CoAP, store, lines.logger(log, "coap"))
 	if err != nil {
 		return err
 	}
+	status := &statusSource{opts: opts, started: time.Now(), srv: srv, gpio: cfg.GPIO, wifi: &wifiStatus{}, lines: lines}
+	srv.OnChange(func(*coap.Resource) { status.changes.Notify() })
 	sys, err := addSysResources(srv, cfg, opts, log)
 	if err != nil {
 		return err
@@ -89,25 +92,30 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ss, err := newSessions(cfg.Sessions, srv, sres.Snapshot, log)
+	ss, err := newSessions(cfg.Sessions, srv, sres.Snapshot, lines.logger(log, "sessions"))
 	if err != nil {
 		return err
 	}
-	links := &linkStates{dhcp: map[string]string{}}
+	links := newLinkStates(status.changes.Notify)
+	status.sensors, status.sessions, status.links = sres, ss, links
 	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
 		return err
 	}
 	specs, closeBuses := sensorSpecs(cfg.Sensors)
 	defer closeBuses()
-	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, log, openPin)
+	pins, err := newGPIO(cfg.GPIO, srv, opts.StateDir, lines.logger(log, "gpio"), openPin)
 	if err != nil {
 		return err
 	}
 	var wm *wifi.Manager
 	if opts.ManageNetwork && cfg.Wifi.Enabled() {
-		if wm, err = newWifi(cfg.Wifi, srv, opts, log); err != nil {
+		if wm, err = newWifi(cfg.Wifi, srv, opts, status.wifi, lines.logger(log, "wifi")); err != nil {
 			return fmt.Errorf("wifi: %w", err)
 		}
+	}
+	ws, err := newWeb(cfg, opts, status, lines.logger(log, "web"))
+	if err != nil {
+		return err
 	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
@@ -116,7 +124,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	defer cancel()
 	th := &trialHealth{srv: srv, dtls: cfg.CoAP.DTLS != nil, health: opts.Health, u: sys.update.u}
 	sys.update.health = th.check
-	sup := supervisor.New(log, th.observe(subsystemResources(srv, log)))
+	sup := supervisor.New(lines.logger(log, ""), th.observe(subsystemResources(srv, log)))
+	status.sup.Store(sup)
 	if opts.Health != nil {
 		opts.Health.sup.Store(sup)
 	}
@@ -131,20 +140,23 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		defer close(done)
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
 		if len(specs) > 0 {
-			subs = append(subs, sensors.NewSampler(specs, sres, log))
+			subs = append(subs, sensors.NewSampler(specs, sres, lines.logger(log, "sensors")))
 		}
 		if len(pins.inputs) > 0 {
 			subs = append(subs, pins)
 		}
 		if opts.ManageNetwork {
 			ncfg := networkConfig(cfg, opts.StateDir)
-			ncfg.OnDHCP = links.set
-			subs = append(subs, network.NewStatic(ncfg, log))
+			ncfg.OnDHCP, ncfg.OnLease = links.set, links.setLease
+			subs = append(subs, network.NewStatic(ncfg, lines.logger(log, "network")))
 			if wm != nil {
 				subs = append(subs, wm)
 			}
 		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 || cfg.Wifi.Enabled() {
 			log.Warn("network and wifi sections ignored: pigw manages links only when it runs as init")
+		}
+		if ws != nil {
+			subs = append(subs, ws)
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()

@@ -7,14 +7,12 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/pigw/pigw/appliance/boot"
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/supervisor"
-	"golang.org/x/sys/unix"
 )
 
 // Requests to stop the appliance, returned by Run.
@@ -94,15 +92,13 @@ func (sr *sysResources) publishLog() {
 
 // info answers GET /sys/info: version, uptime, hostname, board, kernel.
 func (sr *sysResources) info(coap.Incoming) coap.Answer {
-	host, _ := os.Hostname()
-	var u unix.Utsname
-	_ = unix.Uname(&u)
+	facts := readSysFacts()
 	info := map[string]any{
 		"version":        sr.opts.Version,
 		"uptime_seconds": int(time.Since(sr.started).Seconds()),
-		"hostname":       host,
-		"board":          boardModel(),
-		"kernel":         unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Version[:]),
+		"hostname":       facts.Hostname,
+		"board":          facts.Board,
+		"kernel":         facts.Kernel,
 		"arch":           runtime.GOARCH,
 		"go":             runtime.Version(),
 		"pid1":           os.Getpid() == 1,
@@ -127,18 +123,6 @@ func (sr *sysResources) info(coap.Incoming) coap.Answer {
 // there have been since the start (the log has them once per interval).
 func (sr *sysResources) counters(coap.Incoming) coap.Answer {
 	return coap.Answer{Code: coap.Content, ContentFormat: coap.AppJSON, Payload: marshal(sr.srv.Counters())}
-}
-
-// boardModel names the hardware: the device tree's model on a Pi, DMI on a PC or VM.
-func boardModel() string {
-	for _, f := range []string{"/proc/device-tree/model", "/sys/firmware/devicetree/base/model", "/sys/class/dmi/id/product_name"} {
-		if b, err := os.ReadFile(f); err == nil {
-			if m := strings.TrimSpace(strings.TrimRight(string(b), "\x00")); m != "" {
-				return m
-			}
-		}
-	}
-	return "unknown"
 }
 
 // adminOnly lets a request through only over DTLS (4.01 otherwise) and only from an admin

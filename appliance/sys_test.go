@@ -34,6 +34,7 @@ coap:
     listen: ["127.0.0.1:%d"]
     keys: {admin: adminkey, user: userkey}
     admins: [admin]
+web: {listen: []}
 `, port, dport)))
 	if err != nil {
 		t.Fatal(err)

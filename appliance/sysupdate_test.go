@@ -123,7 +123,7 @@ func TestSysUpdateTrialActions(t *testing.T) {
 			stateDir := t.TempDir()
 			u := trialUpdater(t, card, filepath.Join(stateDir, "update"))
 			port, dport := freeUDPPort(t), freeUDPPort(t)
-			cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf("coap:\n  listen: [\"127.0.0.1:%d\"]\n  dtls:\n    listen: [\"127.0.0.1:%d\"]\n    keys: {admin: adminkey, user: userkey}\n    admins: [admin]\nupdate:\n  confirm: admin\n", port, dport)))
+			cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf("coap:\n  listen: [\"127.0.0.1:%d\"]\n  dtls:\n    listen: [\"127.0.0.1:%d\"]\n    keys: {admin: adminkey, user: userkey}\n    admins: [admin]\nupdate:\n  confirm: admin\nweb: {listen: []}\n", port, dport)))
 			if err != nil {
 				t.Fatal(err)
 			}

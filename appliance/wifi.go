@@ -14,7 +14,7 @@ import (
 
 // newWifi builds the WiFi subsystem and its resources: /sys/wifi (the link's state, observable)
 // and /sys/wifi/scan (the access points in range). Keys stay inside the subsystem.
-func newWifi(cfg config.Wifi, srv *coap.Server, opts Options, log *slog.Logger) (*wifi.Manager, error) {
+func newWifi(cfg config.Wifi, srv *coap.Server, opts Options, keep *wifiStatus, log *slog.Logger) (*wifi.Manager, error) {
 	state, err := srv.AddResource("sys/wifi", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET),
 		coap.WithValue([]byte("{}")), coap.WithAttribute("rt", "pigw.wifi"), coap.WithHidden())
 	if err != nil {
@@ -27,7 +27,7 @@ func newWifi(cfg config.Wifi, srv *coap.Server, opts Options, log *slog.Logger) 
 	}
 	m, err := wifi.NewManager(wifi.Config{
 		Interface: cfg.Interface, Country: cfg.Country, Backend: cfg.Backend, Networks: nets, Logger: log,
-		OnState: func(s wifi.State) { _ = state.SetValue(marshal(s)) }, Track: opts.Track, Untrack: opts.Untrack,
+		OnState: func(s wifi.State) { keep.set(s); _ = state.SetValue(marshal(s)) }, Track: opts.Track, Untrack: opts.Untrack,
 	})
 	if err != nil {
 		return nil, err

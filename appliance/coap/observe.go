@@ -129,7 +129,12 @@ func (n *notifier) observers() int {
 // changed is called after r's state changed: every observer gets the new representation,
 // unless the minimum interval holds notifications back, in which case the latest state is
 // sent when it ends.
-func (r *Resource) changed() { r.srv.notify.changed(r) }
+func (r *Resource) changed() {
+	if fn := r.srv.onChange.Load(); fn != nil {
+		(*fn)(r)
+	}
+	r.srv.notify.changed(r)
+}
 
 func (n *notifier) changed(r *Resource) {
 	r.obs.mu.Lock()

@@ -30,6 +30,7 @@ func knownOption(id message.OptionID) bool {
 // serve fills rep with the answer to rq and returns work to do after it is sent.
 func (w *worker) serve(rq *request, rep *reply) func() {
 	s := w.srv
+	s.requests.Add(1)
 	if diag, code := w.checkOptions(rq); code != codes.Empty {
 		rep.fail(code, diag)
 		return nil

@@ -67,6 +67,8 @@ type Server struct {
 	resources map[string]*Resource
 	hidden    int // resources of the appliance itself, not counted against MaxResources
 	onNew     atomic.Pointer[func(*Resource)]
+	onChange  atomic.Pointer[func(*Resource)] // see OnChange
+	requests  atomic.Uint64                   // see Requests
 
 	events  *events
 	dedup   *dedupCache

@@ -1,5 +1,7 @@
 // Package logring keeps the last lines of the appliance's log in memory, so they can be read
-// over CoAP (/sys/log) on a device that has no screen and may have no writable disk.
+// over CoAP (/sys/log) and on the status page, on a device that has no screen and may have
+// no writable disk. Lines are numbered, so that a reader that polls (an event stream) gets
+// each once.
 //
 // A Ring is an io.Writer that takes one line per Write, as slog's text handler writes a
 // record, so it sits behind slog.NewTextHandler next to the console's handler.
@@ -18,6 +20,7 @@ type Ring struct {
 	lines    []string
 	next     int
 	full     bool
+	total    uint64 // lines written so far: the last line's number
 	onAppend atomic.Pointer[func()]
 }
 
@@ -49,6 +52,7 @@ func (r *Ring) Write(p []byte) (int, error) {
 		r.lines[r.next] = string(line)
 		r.next = (r.next + 1) % len(r.lines)
 		r.full = r.full || r.next == 0
+		r.total++
 	}
 	r.mu.Unlock()
 	if fn := r.onAppend.Load(); fn != nil {
@@ -65,6 +69,40 @@ func (r *Ring) Lines() []string {
 		return append([]string(nil), r.lines[:r.next]...)
 	}
 	return append(append([]string(nil), r.lines[r.next:]...), r.lines[:r.next]...)
+}
+
+// Line is one line with its number: lines are numbered from 1 in the order written.
+type Line struct {
+	Seq  uint64
+	Text string
+}
+
+// After returns the held lines numbered after seq, no more than most of them (the newest), and the
+// number of the last line written, so that a reader that polls gets each line once and knows
+// when lines went by that the ring no longer holds.
+func (r *Ring) After(seq uint64, most int) ([]Line, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if seq > r.total {
+		seq = 0 // a reader from before a restart: the numbers start again
+	}
+	held := uint64(r.next)
+	if r.full {
+		held = uint64(len(r.lines))
+	}
+	from := max(seq, r.total-held) + 1
+	if most <= 0 {
+		return nil, r.total
+	}
+	if n := uint64(most); r.total > n && r.total-n+1 > from {
+		from = r.total - n + 1
+	}
+	var out []Line
+	for n := from; n <= r.total; n++ {
+		i := (r.next - 1 - int(r.total-n) + len(r.lines)) % len(r.lines)
+		out = append(out, Line{Seq: n, Text: r.lines[i]})
+	}
+	return out, r.total
 }
 
 // String is the held lines, one per line.

@@ -58,3 +58,50 @@ func ExampleRing() {
 	// level=INFO msg=booted hostname=pigw
 	// level=WARN msg="no /perm" err="not found"
 }
+
+func TestRingAfter(t *testing.T) {
+	r := New(4, nil)
+	text := func(ls []Line) string {
+		var b strings.Builder
+		for _, l := range ls {
+			fmt.Fprintf(&b, "%d:%s ", l.Seq, l.Text)
+		}
+		return b.String()
+	}
+	if ls, last := r.After(0, 10); len(ls) != 0 || last != 0 {
+		t.Errorf("empty ring: %v, %d", ls, last)
+	}
+	_, _ = r.Write([]byte("a\nb\nc\n"))
+	for _, tt := range []struct {
+		seq  uint64
+		most int
+		want string
+		last uint64
+	}{
+		{0, 10, "1:a 2:b 3:c ", 3},
+		{1, 10, "2:b 3:c ", 3},
+		{3, 10, "", 3},
+		{0, 2, "2:b 3:c ", 3},
+		{0, 0, "", 3},
+		{9, 10, "1:a 2:b 3:c ", 3}, // from before a restart: from the start
+	} {
+		ls, last := r.After(tt.seq, tt.most)
+		if got := text(ls); got != tt.want || last != tt.last {
+			t.Errorf("After(%d, %d) = %q, %d; want %q, %d", tt.seq, tt.most, got, last, tt.want, tt.last)
+		}
+	}
+	_, _ = r.Write([]byte("d\ne\nf\n")) // a and b are gone
+	for _, tt := range []struct {
+		seq  uint64
+		want string
+	}{
+		{0, "3:c 4:d 5:e 6:f "},
+		{1, "3:c 4:d 5:e 6:f "},
+		{4, "5:e 6:f "},
+		{6, ""},
+	} {
+		if ls, last := r.After(tt.seq, 10); text(ls) != tt.want || last != 6 {
+			t.Errorf("after wrapping, After(%d) = %q, %d; want %q, 6", tt.seq, text(ls), last, tt.want)
+		}
+	}
+}

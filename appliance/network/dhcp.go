@@ -95,6 +95,9 @@ func (s *Static) bound(ifc Interface, l dhcp4.Lease) {
 	if err := s.saveLease(ifc.Name, l); err != nil {
 		s.log.Warn("DHCP lease not saved", "link", ifc.Name, "err", err)
 	}
+	if s.cfg.OnLease != nil {
+		s.cfg.OnLease(ifc.Name, l, true)
+	}
 }
 
 func (s *Static) expired(ifc Interface, l dhcp4.Lease) {
@@ -108,6 +111,9 @@ func (s *Static) expired(ifc Interface, l dhcp4.Lease) {
 	s.mu.Unlock()
 	_ = s.writeResolvConf()
 	s.log.Warn("DHCP lease ended: address removed", "link", ifc.Name, "address", l.Address.String())
+	if s.cfg.OnLease != nil {
+		s.cfg.OnLease(ifc.Name, l, false)
+	}
 }
 
 func (s *Static) setDHCP(link, state string) {

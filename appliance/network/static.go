@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pigw/pigw/appliance/network/dhcp4"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -52,6 +53,9 @@ type Config struct {
 	Hostname   string // sent to DHCP servers
 	LeaseDir   string // where DHCP leases are kept across reboots; "" keeps none
 	OnDHCP     func(link, state string)
+	// OnLease, when set, gets each lease a link's DHCP client applied (ok true), and each
+	// that ended (ok false), for the status page.
+	OnLease func(link string, l dhcp4.Lease, ok bool)
 }
 
 // Static applies a Config and keeps it applied; it is a subsystem of the appliance.

@@ -207,7 +207,9 @@ func pigwWith(bin, label string, config func(netip.AddrPort) string, more ...str
 	return Server{Name: "pigw", Start: func(ctx context.Context, dir string, addr netip.AddrPort) (*Process, error) {
 		cfg := filepath.Join(dir, label+".yaml")
 		state := filepath.Join(dir, label+"-state")
-		if err := os.WriteFile(cfg, []byte(config(addr)), 0o644); err != nil {
+		// No status page: servers under test run side by side, and the page would take
+		// 127.0.0.1:8080 for each.
+		if err := os.WriteFile(cfg, []byte(config(addr)+"web: {listen: []}\n"), 0o644); err != nil {
 			return nil, err
 		}
 		if err := os.MkdirAll(state, 0o755); err != nil {

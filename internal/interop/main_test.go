@@ -168,6 +168,15 @@ func startServerArgs(t *testing.T, cfg string, listen, prefix, more []string) *s
 	return nil
 }
 
+// withoutWeb turns the status page off in cfg unless cfg has a web section: tests that run
+// at once must not all take its default address, 127.0.0.1:8080.
+func withoutWeb(cfg string) string {
+	if strings.HasPrefix(cfg, "web:") || strings.Contains(cfg, "\nweb:") {
+		return cfg
+	}
+	return strings.TrimRight(cfg, "\n") + "\nweb: {listen: []}\n"
+}
+
 func (s *server) writeConfig(cfg string) {
 	s.t.Helper()
 	quoted := make([]string, len(s.listen))
@@ -175,6 +184,7 @@ func (s *server) writeConfig(cfg string) {
 		quoted[i] = strconv.Quote(a)
 	}
 	cfg = strings.Replace(cfg, "LISTEN", "["+strings.Join(quoted, ", ")+"]", 1)
+	cfg = withoutWeb(cfg)
 	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil {
 		s.t.Fatal(err)
 	}
