@@ -37,7 +37,7 @@ func newFakeSource() *fakeSource {
 		GPIO:      []Pin{{Name: "led", Direction: "out", Level: "1"}, {Name: "button", Direction: "in", Level: "0"}},
 		Resources: []Resource{{URI: "resource1", MediaType: "text/plain", Methods: "GET PUT", Value: "default_value", Size: 13}},
 		Sessions: []Session{{Name: "upstream", Peer: "coap://192.168.1.5", State: "connected",
-			Requests: []LastRequest{{Request: "report", Method: "POST", Path: "readings", At: at, Code: "2.04 Changed", Payload: "ok"}}}},
+			Requests: []LastRequest{{Request: "report", Method: "POST", Path: "readings", At: at, Code: "2.04", Payload: "ok"}}}},
 		Counters: Counters{Requests: 42, Observers: 1, Rejected: 3, Events: map[string]uint64{"rejected": 3, "malformed": 0}},
 	}}
 }
