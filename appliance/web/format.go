@@ -21,11 +21,12 @@ func parsePage() (*template.Template, error) {
 	}).ParseFS(assets, "assets/page.tmpl")
 }
 
-// humanBytes writes n in binary units: 512 B, 3.4 KiB, 812 MiB.
+// humanBytes writes n in binary units, the number and its unit kept on one line: 512 B,
+// 3.4 KiB, 812 MiB.
 func humanBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
-		return fmt.Sprintf("%d B", n)
+		return fmt.Sprintf("%d\u00a0B", n)
 	}
 	div, exp := uint64(unit), 0
 	for m := n / unit; m >= unit; m /= unit {
@@ -34,9 +35,9 @@ func humanBytes(n uint64) string {
 	}
 	v := float64(n) / float64(div)
 	if v < 10 {
-		return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+		return fmt.Sprintf("%.1f\u00a0%ciB", v, "KMGTPE"[exp])
 	}
-	return fmt.Sprintf("%.0f %ciB", v, "KMGTPE"[exp])
+	return fmt.Sprintf("%.0f\u00a0%ciB", v, "KMGTPE"[exp])
 }
 
 // humanSeconds writes a duration as a person reads it: 42s, 5m 3s, 3h 12m, 4d 2h.

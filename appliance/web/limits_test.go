@@ -56,7 +56,7 @@ func TestEventStreamCap(t *testing.T) {
 
 // TestHeaderTimeout: a client that sends half a header is disconnected.
 func TestHeaderTimeout(t *testing.T) {
-	_, addr := runServer(t, newFakeSource(), Limits{ReadHeaderTimeout: 100 * time.Millisecond})
+	_, addr := runServer(t, newFakeSource(), Limits{ReadHeaderTimeout: 100 * time.Millisecond, ReadTimeout: time.Hour})
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

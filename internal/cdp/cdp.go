@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -40,6 +41,7 @@ func Start(ctx context.Context, chromium, dir string) (*Browser, error) {
 	}
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers too end with Close
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", chromium, err)
 	}
@@ -174,11 +176,17 @@ func (b *Browser) Screenshot(ctx context.Context) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(r.Data)
 }
 
-// Close ends the browser.
+// Close ends the browser and the helper processes it started.
 func (b *Browser) Close() {
 	if b.ws != nil {
 		b.ws.Close()
 	}
-	_ = b.cmd.Process.Kill()
+	_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 	_ = b.cmd.Wait() // "killed"
+	// The helpers are gone when the group is empty.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if syscall.Kill(-b.cmd.Process.Pid, 0) != nil {
+			return
+		}
+	}
 }

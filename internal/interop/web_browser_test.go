@@ -33,30 +33,35 @@ func TestWebBrowser(t *testing.T) {
 	if err := b.Navigate(ctx, base+"/"); err != nil {
 		t.Fatal(err)
 	}
+	eval := func(expr string) (string, error) {
+		v, err := b.Eval(ctx, expr)
+		var s string
+		_ = json.Unmarshal(v, &s) // null (no such element yet) stays ""
+		return s, err
+	}
 	text := func(expr string) string {
 		t.Helper()
-		v, err := b.Eval(ctx, expr)
+		s, err := eval(expr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s string
-		_ = json.Unmarshal(v, &s) // null (no such element yet) stays ""
 		return s
 	}
-	poll := func(what, expr, want string) {
+	poll := func(what, expr, want string) { // errors too are retried: the page may be loading
 		t.Helper()
 		var got string
+		var err error
 		for ctx.Err() == nil {
-			if got = text(expr); strings.Contains(got, want) {
+			if got, err = eval(expr); err == nil && strings.Contains(got, want) {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatalf("%s: %q, want %q", what, got, want)
+		t.Fatalf("%s: %q (%v), want %q", what, got, err, want)
 	}
 	const value = `(document.querySelector('[data-field="resource:resource1"]') || {}).textContent || ""`
 	poll("the value", value, "default_value")
-	poll("the stream", `document.getElementById("conn").textContent`, "live") // the script runs and its stream is open
+	poll("the stream", `(document.getElementById("conn") || {}).textContent || ""`, "live") // the script runs and its stream is open
 	if text(`String(window.matchMedia("(max-width: 400px)").matches)`) != "true" {
 		t.Error("the page is not laid out at a phone's width (no viewport meta?)")
 	}
