@@ -16,6 +16,7 @@ import (
 
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/network"
+	"github.com/pigw/pigw/appliance/network/dhcp4"
 	"github.com/pigw/pigw/internal/netnstest"
 	"github.com/pigw/pigw/internal/syncbuf"
 	"github.com/vishvananda/netlink"
@@ -90,7 +91,7 @@ func TestWiredLinksByDHCP(t *testing.T) {
 
 	// Each wired link: its lease's address and a default route via the LAN's router.
 	_, lan, _ := net.ParseCIDR(lanPrefix)
-	metrics := map[string]int{}
+	metrics, leased := map[string]int{}, map[string]string{}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, name := range []string{"eth0", "usb0", "eth1"} {
 		for {
@@ -105,6 +106,7 @@ func TestWiredLinksByDHCP(t *testing.T) {
 			})
 			if len(addrs) > 0 && lan.Contains(addrs[0].IP) && i >= 0 {
 				metrics[name] = routes[i].Priority
+				leased[name] = addrs[0].IPNet.String()
 				t.Logf("%s: %s, default route metric %d, %s after it appeared", name, addrs[0].IPNet, routes[i].Priority,
 					time.Since(plugged[name]).Round(time.Millisecond))
 				break
@@ -122,6 +124,16 @@ func TestWiredLinksByDHCP(t *testing.T) {
 		line := fmt.Sprintf(`msg="link matches a pattern" link=%s pattern=%s up=true dhcp=true metric=%d`, name, pattern, metrics[name])
 		if !strings.Contains(log.String(), line) {
 			t.Errorf("no %q in the log", line)
+		}
+	}
+	// The status page's data has each lease, from the network subsystem's OnLease.
+	for name, addr := range leased {
+		line := fmt.Sprintf(`msg="lease for the status page" link=%s address=%s router=%s`, name, addr, lanRouter)
+		for !strings.Contains(log.String(), line) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log", line)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	if !strings.Contains(log.String(), "metrics_taken=") {
@@ -159,6 +171,16 @@ func runNetworkChild(t *testing.T) {
 	ncfg.ResolvConf = filepath.Join(t.TempDir(), "resolv.conf") // not the host's
 	log := slog.New(slog.NewTextHandler(os.Stdout, nil))
 	ncfg.OnDHCP = func(link, state string) { log.Info("DHCP state", "link", link, "state", state) }
+	links := newLinkStates(nil)
+	ncfg.OnLease = func(link string, l dhcp4.Lease, ok bool) {
+		links.setLease(link, l, ok)
+		ls, _ := links.links()
+		for _, k := range ls {
+			if k.Name == link && k.Lease != nil {
+				log.Info("lease for the status page", "link", link, "address", k.Lease.Address, "router", k.Lease.Router)
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
