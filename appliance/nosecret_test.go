@@ -139,7 +139,7 @@ func TestNoSecretOnPage(t *testing.T) {
 // firstEvents reads an event stream for a moment: its first events.
 func firstEvents(t *testing.T, url string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)

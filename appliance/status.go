@@ -107,7 +107,7 @@ func (s *statusSource) resources() ([]web.Resource, int) {
 			wr.MediaType = d.MediaType.String()
 		}
 		if m := r.Methods(); m != 0 {
-			wr.Methods = m.String()
+			wr.Methods = strings.ReplaceAll(m.String(), "|", " ")
 		}
 		v := r.Value()
 		wr.Size = len(v)

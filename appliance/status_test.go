@@ -184,7 +184,7 @@ func TestStatusData(t *testing.T) {
 			t.Errorf("resource %s listed with the user's", r.URI)
 		}
 	}
-	if r := byURI["resource1"]; r.Value != "default_value" || r.MediaType != "text/plain" || r.Dynamic {
+	if r := byURI["resource1"]; r.Value != "default_value" || r.MediaType != "text/plain" || r.Methods != "GET PUT" || r.Dynamic {
 		t.Errorf("resource1: %+v", r)
 	}
 	if r := byURI["binary"]; r.Value != "ff0001" || !r.Hex || !r.Dynamic || r.Size != 3 {
