@@ -13,6 +13,7 @@ func TestRoutes(t *testing.T) {
 	for i := range 5 {
 		src.logf("level=INFO msg=\"line %d\"", i+1)
 	}
+	src.set(func(sn *Snapshot) { sn.Resources = append(sn.Resources, Resource{URI: "empty", Methods: "GET"}) })
 	_, hs := newTestServer(t, src, Limits{})
 	for _, tt := range []struct {
 		method, path string
@@ -25,7 +26,7 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/", nil, 200, "text/html", []string{"<h1>pigw-test</h1>", "v1.2.3", "Raspberry Pi 4 Model B", "1h 2m",
 			"3.0\u00a0GiB free of 4.0\u00a0GiB", "124\u00a0MiB of 1.0\u00a0GiB used", "192.168.1.23/24", "home-net", "-52 dBm", "DHCP lease 192.168.1.23/24",
 			"router 192.168.1.1", "restarting", "peer unreachable", "msg=&#34;listening&#34;", "21.5 Cel", "48 %RH", "4s ago",
-			`data-field="gpio:led">1<`, `data-field="resource:resource1">default_value<`, "2.04", `data-field="coap:requests">42<`,
+			`data-field="gpio:led">1<`, `data-field="resource:resource1">default_value<`, `data-field="resource:empty">no value<`, "2.04", `data-field="coap:requests">42<`,
 			`data-field="coap:rejected">3<`, `data-seq="5"`, "line 5", `name="viewport"`, `src="/assets/app.js"`, "<noscript>"}, ""},
 		{"HEAD", "/", nil, 200, "text/html", nil, ""},
 		{"GET", "/assets/style.css", nil, 200, "text/css", []string{"max-width"}, ""},
