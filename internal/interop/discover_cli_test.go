@@ -103,6 +103,7 @@ func (l *testLAN) addHost(name string) lanHost {
 type discovered struct {
 	Host      string `json:"host"`
 	Port      int    `json:"port"`
+	Pigw      bool   `json:"pigw"`
 	Resources []struct {
 		Href  string `json:"href"`
 		Attrs []struct {
@@ -112,27 +113,41 @@ type discovered struct {
 	} `json:"resources"`
 }
 
-// discoveredText reads the table discover prints: host → port/resource lines.
+// discoveredText reads the table discover prints: host → "PORT HREF ATTRS" lines.
 func discoveredText(t *testing.T, r cliRun) map[string][]string {
-	t.Helper()
-	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT RESOURCE ATTRIBUTES" {
-		t.Fatalf("no HOST PORT RESOURCE ATTRIBUTES header\n%s", r)
-	}
-	hosts := map[string][]string{}
-	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			t.Errorf("line %q: want HOST PORT RESOURCE [ATTRIBUTES]", line)
-			continue
-		}
-		hosts[f[0]] = append(hosts[f[0]], strings.Join(f[1:], " "))
-	}
+	hosts, _ := discoveredTable(t, r)
 	return hosts
 }
 
-func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
+// discoveredTable is discoveredText, and which hosts the SERVER column says are pigw.
+func discoveredTable(t *testing.T, r cliRun) (map[string][]string, map[string]bool) {
 	t.Helper()
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT SERVER RESOURCE ATTRIBUTES" {
+		t.Fatalf("no HOST PORT SERVER RESOURCE ATTRIBUTES header\n%s", r)
+	}
+	hosts, pigw := map[string][]string{}, map[string]bool{}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 || (f[2] != "pigw" && f[2] != "-") {
+			t.Errorf("line %q: want HOST PORT pigw|- RESOURCE [ATTRIBUTES]", line)
+			continue
+		}
+		pigw[f[0]] = f[2] == "pigw"
+		hosts[f[0]] = append(hosts[f[0]], f[1]+" "+strings.Join(f[3:], " "))
+	}
+	return hosts, pigw
+}
+
+func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
+	hosts, _ := discoveredList(t, r)
+	return hosts
+}
+
+// discoveredList is discoveredJSON, and which hosts are marked pigw.
+func discoveredList(t *testing.T, r cliRun) (map[string][]string, map[string]bool) {
+	t.Helper()
+	pigw := map[string]bool{}
 	var list []discovered
 	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
 		t.Fatalf("--json output does not parse: %v\n%s", err, r)
@@ -143,6 +158,7 @@ func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
 			t.Errorf("host %s listed twice", d.Host)
 		}
 		hosts[d.Host] = []string{}
+		pigw[d.Host] = d.Pigw
 		for _, l := range d.Resources {
 			var attrs []string
 			for _, a := range l.Attrs {
@@ -151,7 +167,7 @@ func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
 			hosts[d.Host] = append(hosts[d.Host], fmt.Sprintf("%d %s %s", d.Port, l.Href, strings.Join(attrs, " ")))
 		}
 	}
-	return hosts
+	return hosts, pigw
 }
 
 func hostNames(hosts map[string][]string) []string {
@@ -278,11 +294,21 @@ func TestDiscoverCLI(t *testing.T) {
 		}
 	}
 	all := []want{pigwA4, pigwA6, pigwB4, pigwB6, libcoap4}
+	// Which hosts are pigw: a and b (with or without public resources), not libcoap.
+	checkPigw := func(t *testing.T, name string, pigw map[string]bool) {
+		t.Helper()
+		for _, h := range []string{a.addr, a.linkLocal, b.addr, b.linkLocal, c.addr} {
+			if want := h != c.addr; pigw[h] != want {
+				t.Errorf("%s: %s marked pigw %v, want %v\n%s", name, h, pigw[h], want, got[name].Stdout)
+			}
+		}
+	}
 	t.Run("text --wait 6s", func(t *testing.T) {
 		r := got["text 6s"]
 		wantExit(t, r, 0)
-		hosts := discoveredText(t, r)
+		hosts, pigw := discoveredTable(t, r)
 		check(t, "text 6s", hosts, all)
+		checkPigw(t, "text 6s", pigw)
 		if rs := hosts[b.addr]; len(rs) > 0 && !strings.Contains(rs[0], `rt="temperature"`) {
 			t.Errorf("%s: %q, want the attribute rt=\"temperature\"", b.addr, rs)
 		}
@@ -290,8 +316,9 @@ func TestDiscoverCLI(t *testing.T) {
 	t.Run("json --wait 6s", func(t *testing.T) {
 		r := got["json 6s"]
 		wantExit(t, r, 0)
-		hosts := discoveredJSON(t, r)
+		hosts, pigw := discoveredList(t, r)
 		check(t, "json 6s", hosts, all)
+		checkPigw(t, "json 6s", pigw)
 		if rs := hosts[b.addr]; len(rs) > 0 && !strings.Contains(rs[0], "rt=temperature") {
 			t.Errorf("%s: %q, want the attribute rt=temperature", b.addr, rs)
 		}
