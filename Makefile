@@ -111,9 +111,11 @@ test-deps:
 		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
 		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null \
 		&& command -v fdtget >/dev/null && command -v dtc >/dev/null && command -v fdtoverlay >/dev/null \
+		&& { command -v avahi-daemon || test -x /usr/sbin/avahi-daemon; } >/dev/null && command -v avahi-browse >/dev/null \
+		&& command -v avahi-resolve >/dev/null && command -v dbus-daemon >/dev/null \
 		&& /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler and python3-jsonschema for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema; }
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler, python3-jsonschema, avahi-daemon, avahi-utils and dbus-daemon for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema avahi-daemon avahi-utils dbus-daemon; }
 
 ## test-update-powercut: TestUpdatePowerCuts alone with UPDATE_POWERCUT_ROUNDS power cuts at
 ## random moments of updates (default 100; about a minute each under TCG).
