@@ -112,21 +112,22 @@ type discovered struct {
 	} `json:"resources"`
 }
 
-// discoveredText reads the table discover prints: host → port/resource lines.
+// discoveredText reads the table discover prints: host → port/resource lines (the VIA and
+// NAME columns left out; names with spaces are not read).
 func discoveredText(t *testing.T, r cliRun) map[string][]string {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT RESOURCE ATTRIBUTES" {
-		t.Fatalf("no HOST PORT RESOURCE ATTRIBUTES header\n%s", r)
+	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT VIA NAME RESOURCE ATTRIBUTES" {
+		t.Fatalf("no HOST PORT VIA NAME RESOURCE ATTRIBUTES header\n%s", r)
 	}
 	hosts := map[string][]string{}
 	for _, line := range lines[1:] {
 		f := strings.Fields(line)
-		if len(f) < 3 {
-			t.Errorf("line %q: want HOST PORT RESOURCE [ATTRIBUTES]", line)
+		if len(f) < 5 {
+			t.Errorf("line %q: want HOST PORT VIA NAME RESOURCE [ATTRIBUTES]", line)
 			continue
 		}
-		hosts[f[0]] = append(hosts[f[0]], strings.Join(f[1:], " "))
+		hosts[f[0]] = append(hosts[f[0]], strings.Join(append(f[1:2], f[4:]...), " "))
 	}
 	return hosts
 }
