@@ -8,10 +8,17 @@ import (
 	"github.com/pigw/pigw/appliance/mdns"
 )
 
-// newMDNS returns the mDNS responder of cfg: <hostname>.local, CoAP at the port of the first
-// listen address that is not loopback, coaps likewise when DTLS is on, and the status page at
-// httpPort (0: no page); version and board in the TXT records.
+// newMDNS returns the mDNS responder of cfg (see mdnsConfig).
 func newMDNS(cfg *config.Config, version string, httpPort int, log *slog.Logger) (*mdns.Responder, error) {
+	c := mdnsConfig(cfg, version, boardModel(), httpPort)
+	c.Log = log
+	return mdns.New(c)
+}
+
+// mdnsConfig is what pigw announces: <hostname>.local, CoAP at the port of the first listen
+// address that is not loopback, coaps likewise when DTLS is on, and the status page at
+// httpPort (0: no page); version and board in the TXT records.
+func mdnsConfig(cfg *config.Config, version, board string, httpPort int) mdns.Config {
 	coapPort := lanPort(cfg.CoAP.Listen)
 	var services []mdns.Service
 	if coapPort != 0 {
@@ -28,13 +35,12 @@ func newMDNS(cfg *config.Config, version string, httpPort int, log *slog.Logger)
 	if version == "" {
 		version = "unknown"
 	}
-	return mdns.New(mdns.Config{
+	return mdns.Config{
 		Hostname: cfg.System.Hostname,
 		Instance: mdns.InstanceName(cfg.System.Hostname, coapPort),
 		Services: services,
-		TXT:      []string{"version=" + version, "board=" + boardModel()},
-		Log:      log,
-	})
+		TXT:      []string{"version=" + version, "board=" + board},
+	}
 }
 
 // lanPort is the port of the first address in listen that a peer on the LAN can reach (not
