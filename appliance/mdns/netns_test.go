@@ -2,6 +2,7 @@ package mdns
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/internal/netnstest"
+	"github.com/pigw/pigw/internal/syncbuf"
 	pmdns "github.com/pion/mdns/v2"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -122,7 +124,9 @@ func TestResponder(t *testing.T) {
 	}
 	_ = lis.p.SetControlMessage(ipv4.FlagInterface, true)
 
-	r, err := New(Config{Hostname: "pigw-test", Services: []Service{{"_coap._udp", 5683}}, TXT: []string{"version=t1", "board=ns"}})
+	var logged syncbuf.Buffer // what is logged at Info and above
+	r, err := New(Config{Hostname: "pigw-test", Services: []Service{{"_coap._udp", 5683}}, TXT: []string{"version=t1", "board=ns"},
+		Log: slog.New(slog.NewTextHandler(&logged, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +195,24 @@ func TestResponder(t *testing.T) {
 			}
 		case <-qctx.Done():
 			t.Error("browse _coap._udp: nothing found in 10 s")
+		}
+	})
+
+	t.Run("garbage logged at Debug", func(t *testing.T) {
+		before := logged.String()
+		inNS(t, ns, func() {
+			c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(10, 66, 0, 1), Port: 5353})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for range 100 {
+				_, _ = c.Write([]byte("not DNS"))
+			}
+		})
+		time.Sleep(200 * time.Millisecond)
+		if after := logged.String(); after != before {
+			t.Errorf("100 packets that are not DNS logged at Info or above:\n%s", strings.TrimPrefix(after, before))
 		}
 	})
 
