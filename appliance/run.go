@@ -109,6 +109,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return fmt.Errorf("wifi: %w", err)
 		}
 	}
+	responder, err := newMDNS(cfg, opts.Version, 0, log)
+	if err != nil {
+		return err
+	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
 
@@ -145,6 +149,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			}
 		} else if len(cfg.Network.Interfaces) > 0 || len(cfg.Network.DNS) > 0 || cfg.Wifi.Enabled() {
 			log.Warn("network and wifi sections ignored: pigw manages links only when it runs as init")
+		}
+		if cfg.System.MDNSOn(opts.ManageNetwork) {
+			subs = append(subs, responder)
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -29,7 +30,10 @@ import (
 type found struct {
 	Host      string      `json:"host"`
 	Port      uint16      `json:"port"`
-	Pigw      bool        `json:"pigw"` // it has pigw's /sys/info (rt=pigw.info)
+	Pigw      bool        `json:"pigw"`              // it has pigw's /sys/info (rt=pigw.info)
+	Name      string      `json:"name,omitempty"`    // announced over mDNS
+	Service   string      `json:"service,omitempty"` // the mDNS service type: _coap._udp or _coaps._udp
+	Via       []string    `json:"via"`               // coap, mdns or both
 	Resources []coap.Link `json:"resources"`
 	listed    bool        // its list arrived (a pigw with no public resource sends none)
 }
@@ -49,6 +53,7 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	only6 := fs.Bool("6", false, "IPv6 only")
 	port := fs.Int("port", coap.DefaultPort, "the servers' port")
 	verbose := fs.Bool("v", false, "say what is sent where")
+	noMDNS := fs.Bool("no-mdns", false, "ask CoAP only; do not list servers announced over mDNS")
 	pos, err := parseInterspersed(fs, args)
 	switch {
 	case err != nil:
@@ -72,6 +77,10 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	msgs, err := discoveryRequests(tok, *query)
 	if err != nil {
 		return err
+	}
+	announced := func() []announcedServer { return nil }
+	if !*noMDNS {
+		announced = browseMDNS(ifaces, wait, *only4, *only6, stderr)
 	}
 	var conns []*net.UDPConn
 	var failed []error
@@ -97,6 +106,7 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	}
 	servers := collect(conns, tok, time.Now().Add(wait))
 	completeLarge(servers)
+	addAnnounced(servers, announced(), *query != "")
 	return printFound(servers, *asJSON, stdout)
 }
 
@@ -300,14 +310,15 @@ func printFound(servers map[netip.AddrPort]*found, asJSON bool, stdout io.Writer
 		return errors.New("no CoAP server answered")
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HOST\tPORT\tSERVER\tRESOURCE\tATTRIBUTES")
+	fmt.Fprintln(w, "HOST\tPORT\tSERVER\tVIA\tNAME\tRESOURCE\tATTRIBUTES")
 	for _, f := range list {
 		kind := "-"
 		if f.Pigw {
 			kind = "pigw"
 		}
+		via, name := strings.Join(f.Via, ","), cmp.Or(f.Name, "-")
 		if len(f.Resources) == 0 {
-			fmt.Fprintf(w, "%s\t%d\t%s\t-\t\n", f.Host, f.Port, kind)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t-\t\n", f.Host, f.Port, kind, via, name)
 		}
 		for _, l := range f.Resources {
 			var attrs []string
@@ -321,7 +332,7 @@ func printFound(servers map[netip.AddrPort]*found, asJSON bool, stdout io.Writer
 					attrs = append(attrs, a.Name+"="+strconv.Quote(a.Value))
 				}
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", f.Host, f.Port, kind, l.Href, strings.Join(attrs, " "))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", f.Host, f.Port, kind, via, name, l.Href, strings.Join(attrs, " "))
 		}
 	}
 	return w.Flush()

@@ -123,18 +123,20 @@ func discoveredText(t *testing.T, r cliRun) map[string][]string {
 func discoveredTable(t *testing.T, r cliRun) (map[string][]string, map[string]bool) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT SERVER RESOURCE ATTRIBUTES" {
-		t.Fatalf("no HOST PORT SERVER RESOURCE ATTRIBUTES header\n%s", r)
+	const header = "HOST PORT SERVER VIA NAME RESOURCE ATTRIBUTES"
+	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != header {
+		t.Fatalf("no %s header\n%s", header, r)
 	}
 	hosts, pigw := map[string][]string{}, map[string]bool{}
 	for _, line := range lines[1:] {
+		// Names with spaces ("pigw (port 5685)") are not read: these tests announce none.
 		f := strings.Fields(line)
-		if len(f) < 4 || (f[2] != "pigw" && f[2] != "-") {
-			t.Errorf("line %q: want HOST PORT pigw|- RESOURCE [ATTRIBUTES]", line)
+		if len(f) < 6 || (f[2] != "pigw" && f[2] != "-") {
+			t.Errorf("line %q: want HOST PORT pigw|- VIA NAME RESOURCE [ATTRIBUTES]", line)
 			continue
 		}
 		pigw[f[0]] = f[2] == "pigw"
-		hosts[f[0]] = append(hosts[f[0]], f[1]+" "+strings.Join(f[3:], " "))
+		hosts[f[0]] = append(hosts[f[0]], f[1]+" "+strings.Join(f[5:], " "))
 	}
 	return hosts, pigw
 }
