@@ -232,7 +232,11 @@ func collect(conns []*net.UDPConn, tok tokens, deadline time.Time) map[netip.Add
 				}
 				m := &message.Message{Options: make(message.Options, 0, 16)}
 				if _, err := coder.DefaultCoder.Decode(buf[:n], m); err == nil && (string(m.Token) == string(tok.list[:]) || string(m.Token) == string(tok.info[:])) {
-					m.Payload = append([]byte(nil), m.Payload...)
+					// Token, options and payload point into buf, which the next datagram overwrites.
+					m.Token, m.Payload = append([]byte(nil), m.Token...), append([]byte(nil), m.Payload...)
+					for i := range m.Options {
+						m.Options[i].Value = append([]byte(nil), m.Options[i].Value...)
+					}
 					answers <- answer{netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), m}
 				}
 			}
