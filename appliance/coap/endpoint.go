@@ -59,7 +59,7 @@ func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
 			if serr != nil {
 				return
 			}
-			if serr = multicastAll(int(fd), v6, false); serr != nil {
+			if serr = onlyJoinedGroups(int(fd), v6); serr != nil {
 				return
 			}
 			// A specific address binds even before it exists (IP_FREEBIND), so the server

@@ -34,7 +34,7 @@ func listenGroup(s *Server, group netip.Addr, port uint16, ifindex int) (*endpoi
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return fmt.Errorf("SO_REUSEADDR: %w", err)
 		}
-		if err := multicastAll(fd, v6, false); err != nil {
+		if err := onlyJoinedGroups(fd, v6); err != nil {
 			return err
 		}
 		if v6 {
@@ -64,21 +64,17 @@ func listenGroup(s *Server, group netip.Addr, port uint16, ifindex int) (*endpoi
 	return &endpoint{srv: s, conn: conn, local: local, v6: v6, group: true}, nil
 }
 
-// multicastAll sets IP_MULTICAST_ALL (IPV6_MULTICAST_ALL): when on, the Linux default, a
+// onlyJoinedGroups turns IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) off. On, the Linux default, a
 // socket gets the datagrams of every group any socket on the host joined, as long as the
 // port matches; off, only those of groups it joined itself.
-func multicastAll(fd int, v6, on bool) error {
-	v := 0
-	if on {
-		v = 1
-	}
+func onlyJoinedGroups(fd int, v6 bool) error {
 	if v6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_ALL, v); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_ALL, 0); err != nil {
 			return fmt.Errorf("IPV6_MULTICAST_ALL: %w", err)
 		}
 		return nil
 	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, v); err != nil {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0); err != nil {
 		return fmt.Errorf("IP_MULTICAST_ALL: %w", err)
 	}
 	return nil

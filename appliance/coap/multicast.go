@@ -183,7 +183,7 @@ func join(ep *endpoint, ifi *net.Interface, g netip.Addr) error {
 // the wildcard address or to an address of the link the request came in on; nil if none is.
 func (s *Server) answerer(gs *endpoint, pi pktinfo) *endpoint {
 	s.listenMu.Lock()
-	eps := slices.Clone(s.endpoints)
+	eps := s.endpoints // replaced, never changed in place
 	s.listenMu.Unlock()
 	var onLink []netip.Addr
 	for _, samePort := range []bool{true, false} {

@@ -1,42 +1,70 @@
 package coap
 
 import (
-	"encoding/binary"
+	"net"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
 
+// TestParseUDPTable reads the kernel's own tables with sockets of known addresses open: an
+// unconnected and a connected IPv4 socket, an IPv6 one and one bound to a group, which
+// portHolder must tell apart; and it checks that the process's own sockets never count.
 func TestParseUDPTable(t *testing.T) {
-	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
-		t.Skip("the sample lines are those of a little-endian host")
+	open := func(network, addr string) netip.AddrPort {
+		t.Helper()
+		c, err := net.ListenPacket(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c.LocalAddr().(*net.UDPAddr).AddrPort()
 	}
-	const table = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  101: 00000000:163F 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4101 2 0000000000000000 0
-  102: 0100007F:1641 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4102 2 0000000000000000 0
-  103: BB0100E0:163F 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4103 2 0000000000000000 0
-  104: 0202000A:D431 0101000A:163F 01 00000000:00000000 00:00000000 00000000     0        0 4104 2 0000000000000000 0
-  105: 00000000000000000000000001000000:163F 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4105 2 0000000000000000 0
-  106: 000002FF0000000000000000FD000000:163F 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4106 2 0000000000000000 0
-`
-	got, err := parseUDPTable(strings.NewReader(table))
+	plain4 := open("udp4", "127.0.0.1:0")
+	plain6 := open("udp6", "[::1]:0")
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(plain4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []udpSocket{
-		{netip.MustParseAddrPort("0.0.0.0:5695"), false, 4101},
-		{netip.MustParseAddrPort("127.0.0.1:5697"), false, 4102},
-		{netip.MustParseAddrPort("224.0.1.187:5695"), false, 4103},
-		{netip.MustParseAddrPort("10.0.2.2:54321"), true, 4104},
-		{netip.MustParseAddrPort("[::1]:5695"), false, 4105},
-		{netip.MustParseAddrPort("[ff02::fd]:5695"), false, 4106},
+	defer conn.Close()
+	connected := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	gs, err := listenGroup(&Server{}, groupV4, 0, 0) // bound only; it joins nothing
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d sockets, want %d: %v", len(got), len(want), got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("line %d: got %+v, want %+v", i+1, got[i], want[i])
+	defer gs.close()
+	group := gs.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+
+	for _, tt := range []struct {
+		table     string
+		at        netip.AddrPort
+		connected bool
+	}{
+		{"/proc/net/udp", plain4, false},
+		{"/proc/net/udp", connected, true},
+		{"/proc/net/udp", netip.AddrPortFrom(groupV4, group.Port()), false},
+		{"/proc/net/udp6", plain6, false},
+	} {
+		f, err := os.Open(tt.table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		socks, err := parseUDPTable(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.table, err)
+		}
+		i := slices.IndexFunc(socks, func(s udpSocket) bool { return s.local == tt.at })
+		switch {
+		case i < 0:
+			t.Errorf("%s: no socket on %s among %d", tt.table, tt.at, len(socks))
+		case socks[i].connected != tt.connected:
+			t.Errorf("%s: %s connected %v, want %v", tt.table, tt.at, socks[i].connected, tt.connected)
+		}
+		if holder, err := portHolder(tt.at); err != nil || holder != "" {
+			t.Errorf("portHolder(%s) = %q, %v; want none: the socket is this process's own", tt.at, holder, err)
 		}
 	}
 }

@@ -150,13 +150,14 @@ func suppressed(rq *request, code codes.Code) bool {
 // delay, so the answers of many servers spread out (RFC 7252 §8.2); a bounded number wait at
 // once. The answer leaves through a unicast socket (answerer).
 func (s *Server) sendAfterLeisure(gs *endpoint, pi pktinfo, answer []byte, to netip.AddrPort) {
-	ep := s.answerer(gs, pi)
-	if ep == nil {
-		s.log.Debug("multicast request on a link the server has no address on: not answered", "group", gs.local.String(), "from", to.String(), "ifindex", pi.ifindex)
-		return
-	}
 	if s.leisure.Add(1) > 256 {
 		s.leisure.Add(-1)
+		return
+	}
+	ep := s.answerer(gs, pi)
+	if ep == nil {
+		s.leisure.Add(-1)
+		s.log.Debug("multicast request on a link the server has no address on: not answered", "group", gs.local.String(), "from", to.String(), "ifindex", pi.ifindex)
 		return
 	}
 	b := append([]byte(nil), answer...)

@@ -256,7 +256,7 @@ func collect(conns []*net.UDPConn, tok tokens, deadline time.Time) map[netip.Add
 		}
 		f := servers[a.from]
 		if f == nil {
-			f = &found{Host: a.from.Addr().String(), Port: a.from.Port(), Resources: []coap.Link{}}
+			f = &found{Host: a.from.Addr().String(), Port: a.from.Port(), Via: []string{viaCoAP}, Resources: []coap.Link{}}
 			servers[a.from] = f
 		}
 		if info {

@@ -119,11 +119,6 @@ func mdnsClient(ifaces []net.Interface, only4, only6 bool) (*pmdns.Conn, error) 
 // CoAP too, and the others with no resources (none when a --query filters them: nothing is
 // known of their resources).
 func addAnnounced(servers map[netip.AddrPort]*found, announced []announcedServer, filtered bool) {
-	for _, f := range servers {
-		if len(f.Via) == 0 {
-			f.Via = []string{viaCoAP}
-		}
-	}
 	for _, a := range announced {
 		f := servers[a.at]
 		if f == nil {

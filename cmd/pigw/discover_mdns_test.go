@@ -13,7 +13,7 @@ func TestAddAnnounced(t *testing.T) {
 	coapAt := func(s ...string) map[netip.AddrPort]*found {
 		m := map[netip.AddrPort]*found{}
 		for _, a := range s {
-			m[ap(a)] = &found{Host: ap(a).Addr().String(), Port: ap(a).Port()}
+			m[ap(a)] = &found{Host: ap(a).Addr().String(), Port: ap(a).Port(), Via: []string{viaCoAP}}
 		}
 		return m
 	}

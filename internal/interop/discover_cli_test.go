@@ -84,19 +84,8 @@ func (l *testLAN) addHost(name string) lanHost {
 	l.run("-n", h.ns, "addr", "add", h.addr+"/24", "dev", "eth0")
 	l.run("-n", h.ns, "link", "set", "eth0", "up")
 	l.run("-n", h.ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
-	ll := regexp.MustCompile(`inet6 (fe80::[0-9a-f:]+)/64 scope link`)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, _ := exec.Command(l.ip, "-n", h.ns, "-6", "addr", "show", "dev", "eth0").CombinedOutput()
-		if m := ll.FindSubmatch(out); m != nil && !strings.Contains(string(out), "tentative") {
-			h.linkLocal = string(m[1]) + "%eth0"
-			return h
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("%s: no IPv6 link-local address on eth0 within 5 s:\n%s", h.ns, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.linkLocal = waitLinkLocal(l.t, l.ip, h.ns, "eth0")
+	return h
 }
 
 // discovered is what pigw coap discover --json prints.

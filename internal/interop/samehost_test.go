@@ -1,8 +1,6 @@
 package interop
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigw/pigw/internal/netnstest"
 	"github.com/pigw/pigw/internal/syncbuf"
 )
 
@@ -26,17 +25,13 @@ func TestDiscoverSameHost(t *testing.T) {
 	needTool(t, "coap-client-notls", "libcoap3-bin")
 	t.Parallel()
 
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	ns := "pigwsh-" + hex.EncodeToString(rnd[:])
+	ns, _, _ := netnstest.New(t, "pigwsh-")
 	ip := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(ipBin, args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	ip("netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command(ipBin, "netns", "del", ns).Run() })
 	in := []string{ipBin, "netns", "exec", ns}
 	ip("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
 	ip("-n", ns, "link", "set", "lo", "up")
