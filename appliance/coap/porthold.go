@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -18,18 +19,9 @@ import (
 // It returns "" when there is none. Sockets of this process do not count (a server restarted
 // by the supervisor, tests with many servers).
 func portHolder(ap netip.AddrPort) (string, error) {
-	table := "/proc/net/udp"
-	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
-		table = "/proc/net/udp6"
-	}
-	f, err := os.Open(table)
+	socks, err := readUDPTable(ap.Addr().Is6() && !ap.Addr().Is4In6())
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	socks, err := parseUDPTable(f)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", table, err)
 	}
 	own := socketInodes("/proc/self/fd")
 	want := ap.Addr().Unmap()
@@ -43,6 +35,29 @@ func portHolder(ap netip.AddrPort) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// readUDPTable reads the UDP table of the network namespace of the calling thread, where the
+// sockets it is about to make will live. /proc/net is the namespace of the process's first
+// thread instead, which need not be the same: a thread locked into another namespace that
+// ends on Go's main thread keeps that thread (and /proc/net) there.
+func readUDPTable(v6 bool) ([]udpSocket, error) {
+	table := "/proc/thread-self/net/udp"
+	if v6 {
+		table += "6"
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f, err := os.Open(table)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	socks, err := parseUDPTable(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	return socks, nil
 }
 
 // udpSocket is one line of /proc/net/udp or /proc/net/udp6.

@@ -1,12 +1,18 @@
 package coap
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pigw/pigw/internal/netnstest"
+	"golang.org/x/sys/unix"
 )
 
 // TestParseUDPTable reads the kernel's own tables with sockets of known addresses open: an
@@ -38,30 +44,25 @@ func TestParseUDPTable(t *testing.T) {
 	group := gs.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 
 	for _, tt := range []struct {
-		table     string
+		v6        bool
 		at        netip.AddrPort
 		connected bool
 	}{
-		{"/proc/net/udp", plain4, false},
-		{"/proc/net/udp", connected, true},
-		{"/proc/net/udp", netip.AddrPortFrom(groupV4, group.Port()), false},
-		{"/proc/net/udp6", plain6, false},
+		{false, plain4, false},
+		{false, connected, true},
+		{false, netip.AddrPortFrom(groupV4, group.Port()), false},
+		{true, plain6, false},
 	} {
-		f, err := os.Open(tt.table)
+		socks, err := readUDPTable(tt.v6)
 		if err != nil {
 			t.Fatal(err)
-		}
-		socks, err := parseUDPTable(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", tt.table, err)
 		}
 		i := slices.IndexFunc(socks, func(s udpSocket) bool { return s.local == tt.at })
 		switch {
 		case i < 0:
-			t.Errorf("%s: no socket on %s among %d", tt.table, tt.at, len(socks))
+			t.Errorf("v6=%v: no socket on %s among %d", tt.v6, tt.at, len(socks))
 		case socks[i].connected != tt.connected:
-			t.Errorf("%s: %s connected %v, want %v", tt.table, tt.at, socks[i].connected, tt.connected)
+			t.Errorf("%s connected %v, want %v", tt.at, socks[i].connected, tt.connected)
 		}
 		if holder, err := portHolder(tt.at); err != nil || holder != "" {
 			t.Errorf("portHolder(%s) = %q, %v; want none: the socket is this process's own", tt.at, holder, err)
@@ -79,5 +80,31 @@ func TestParseUDPTableErrors(t *testing.T) {
 		if _, err := parseUDPTable(strings.NewReader("header\n" + line)); err == nil {
 			t.Errorf("%q: no error", line)
 		}
+	}
+}
+
+// The process's first thread may sit in another network namespace than the thread that opens
+// the sockets: Go keeps its main thread, namespace and all, when a goroutine locked to it into
+// a test namespace ends. With PIGW_LEADER_NETNS set, init puts the main thread in a namespace
+// of its own before the tests run on other threads, and the table must still be the right one.
+func init() {
+	if os.Getenv("PIGW_LEADER_NETNS") != "1" {
+		return
+	}
+	runtime.LockOSThread() // for good: the main goroutine never runs a test
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		panic(fmt.Sprintf("unshare the main thread's network namespace: %v", err))
+	}
+}
+
+func TestParseUDPTableLeaderElsewhere(t *testing.T) {
+	if os.Getenv("PIGW_LEADER_NETNS") == "1" {
+		return
+	}
+	netnstest.RequireRoot(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestParseUDPTable$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PIGW_LEADER_NETNS=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("with the main thread in another namespace: %v\n%s", err, out)
 	}
 }
