@@ -106,15 +106,20 @@ yaml-language-server:
 test-editor: yaml-language-server
 	PIGW_YAML_LANGUAGE_SERVER=$(YLS) $(GO) test -count=1 -run TestSchemaEditor -v ./appliance/config/
 
+# NO_SERVICE_START prefixes an apt-get install: the packages' daemons (avahi-daemon, chronyd,
+# dnsmasq) must not start on the machine's own network; the tests start them in namespaces.
+NO_SERVICE_START = bash internal/netnstest/no-service-start.sh
 test-deps:
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
 		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
 		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null \
 		&& command -v fdtget >/dev/null && command -v dtc >/dev/null && command -v fdtoverlay >/dev/null \
+		&& { command -v avahi-daemon || test -x /usr/sbin/avahi-daemon; } >/dev/null && command -v avahi-browse >/dev/null \
+		&& command -v avahi-resolve >/dev/null && command -v dbus-daemon >/dev/null \
 		&& command -v chromium >/dev/null && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
 		&& /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { \
-		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler, python3-jsonschema, chromium and fonts-dejavu-core for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema chromium fonts-dejavu-core; }
+		echo "installing libcoap3-bin, iproute2, chrony, wpasupplicant, dnsmasq-base, fdisk, mtools, squashfs-tools, e2fsprogs, device-tree-compiler, python3-jsonschema, avahi-daemon, avahi-utils, dbus-daemon, chromium and fonts-dejavu-core for the tests"; \
+		apt-get update -qq && $(NO_SERVICE_START) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcoap3-bin iproute2 chrony wpasupplicant dnsmasq-base fdisk mtools squashfs-tools e2fsprogs device-tree-compiler python3-jsonschema avahi-daemon avahi-utils dbus-daemon chromium fonts-dejavu-core; }
 
 ## test-update-powercut: TestUpdatePowerCuts alone with UPDATE_POWERCUT_ROUNDS power cuts at
 ## random moments of updates (default 100; about a minute each under TCG).

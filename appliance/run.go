@@ -117,6 +117,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	httpPort := 0
+	if ws != nil {
+		httpPort = lanPort(cfg.Web.Addresses(opts.ManageNetwork))
+	}
+	responder, err := newMDNS(cfg, opts.Version, httpPort, log)
+	if err != nil {
+		return err
+	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
 
@@ -157,6 +165,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		if ws != nil {
 			subs = append(subs, ws)
+		}
+		if cfg.System.MDNSOn(opts.ManageNetwork) {
+			subs = append(subs, responder)
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()

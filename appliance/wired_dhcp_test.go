@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -48,7 +50,7 @@ func TestWiredLinksByDHCP(t *testing.T) {
 	dnsmasq := needDnsmasq(t)
 	pigwName, pigwNS, hp := netnstest.New(t, "pigwdhcp-")
 	lanName, lanNS, hl := netnstest.New(t, "pigwlan-")
-	startLAN(t, hl, lanName, dnsmasq)
+	leases, dnsmasqLog := startLAN(t, hl, lanName, dnsmasq)
 
 	plug := func(name string) time.Time {
 		t.Helper()
@@ -91,7 +93,9 @@ func TestWiredLinksByDHCP(t *testing.T) {
 
 	// Each wired link: its lease's address and a default route via the LAN's router.
 	_, lan, _ := net.ParseCIDR(lanPrefix)
-	metrics, leased := map[string]int{}, map[string]string{}
+	metrics := map[string]int{}
+	addrs := map[string]string{}  // link → address from its lease
+	leased := map[string]string{} // link → address/prefix from its lease
 	deadline := time.Now().Add(30 * time.Second)
 	for _, name := range []string{"eth0", "usb0", "eth1"} {
 		for {
@@ -99,20 +103,21 @@ func TestWiredLinksByDHCP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			addrs, _ := hp.AddrList(l, netlink.FAMILY_V4)
+			addrs4, _ := hp.AddrList(l, netlink.FAMILY_V4)
 			routes, _ := hp.RouteList(l, netlink.FAMILY_V4)
 			i := slices.IndexFunc(routes, func(r netlink.Route) bool {
 				return (r.Dst == nil || r.Dst.String() == "0.0.0.0/0") && r.Gw.String() == lanRouter
 			})
-			if len(addrs) > 0 && lan.Contains(addrs[0].IP) && i >= 0 {
+			if len(addrs4) > 0 && lan.Contains(addrs4[0].IP) && i >= 0 {
 				metrics[name] = routes[i].Priority
-				leased[name] = addrs[0].IPNet.String()
-				t.Logf("%s: %s, default route metric %d, %s after it appeared", name, addrs[0].IPNet, routes[i].Priority,
+				addrs[name] = addrs4[0].IP.String()
+				leased[name] = addrs4[0].IPNet.String()
+				t.Logf("%s: %s, default route metric %d, %s after it appeared", name, addrs4[0].IPNet, routes[i].Priority,
 					time.Since(plugged[name]).Round(time.Millisecond))
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: no lease and default route within 30 s: addresses %v, routes %v", name, addrs, routes)
+				t.Fatalf("%s: no lease and default route within 30 s: addresses %v, routes %v", name, addrs4, routes)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -140,6 +145,10 @@ func TestWiredLinksByDHCP(t *testing.T) {
 		t.Errorf("the log does not say which metrics were taken")
 	}
 
+	// Option 12: dnsmasq's lease file names each lease's client, as a router that registers
+	// DHCP names in its DNS would.
+	checkLeaseNames(t, leases, dnsmasqLog, addrs)
+
 	// Left alone: down, no address, no DHCP.
 	for _, name := range []string{"wlx0", "eth9", "lo"} {
 		l, err := hp.LinkByName(name)
@@ -158,6 +167,37 @@ func TestWiredLinksByDHCP(t *testing.T) {
 		t.Errorf("the child: %v", err)
 	}
 	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
+}
+
+// checkLeaseNames checks that dnsmasq acknowledged each lease in addrs (link → address) with
+// the client's name pigw-test, the host name pigw sends in option 12, and that its lease file
+// (lines "expiry MAC address name client-id") names one of them so, within 5 s. dnsmasq gives
+// a name to one lease at a time: the last of the three links to ask.
+func checkLeaseNames(t *testing.T, file string, log *syncbuf.Buffer, addrs map[string]string) {
+	t.Helper()
+	for link, a := range addrs {
+		if !regexp.MustCompile(`DHCPACK\(br0\) ` + regexp.QuoteMeta(a) + ` \S+ pigw-test\n`).MatchString(log.String()) {
+			t.Errorf("%s: dnsmasq did not acknowledge %s with the name pigw-test", link, a)
+		}
+	}
+	var text []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		text, _ = os.ReadFile(file)
+		named := 0
+		for _, line := range strings.Split(string(text), "\n") {
+			if f := strings.Fields(line); len(f) >= 4 && f[3] == "pigw-test" && slices.Contains(slices.Collect(maps.Values(addrs)), f[2]) {
+				named++
+			}
+		}
+		if named == 1 {
+			t.Logf("dnsmasq's leases:\n%s", text)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("dnsmasq's leases name %d clients pigw-test within 5 s, want 1 of %v:\n%s", named, addrs, text)
+			return
+		}
+	}
 }
 
 // runNetworkChild is the child of TestWiredLinksByDHCP: the network subsystem on the image's
@@ -209,8 +249,9 @@ func needDnsmasq(t *testing.T) string {
 }
 
 // startLAN makes the bridge br0 with the router's address in the namespace of h, named name,
-// and runs dnsmasq on it until the test ends.
-func startLAN(t *testing.T, h *netlink.Handle, name, dnsmasq string) {
+// and runs dnsmasq on it until the test ends; it returns the path of dnsmasq's lease file and
+// its log.
+func startLAN(t *testing.T, h *netlink.Handle, name, dnsmasq string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}
 	if err := h.LinkAdd(br); err != nil {
@@ -230,9 +271,9 @@ func startLAN(t *testing.T, h *netlink.Handle, name, dnsmasq string) {
 		"dhcp-leasefile="+dir+"/leases\ndhcp-authoritative\nno-ping\nuser=root\ngroup=root\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var log syncbuf.Buffer
+	log := &syncbuf.Buffer{}
 	cmd := exec.Command("ip", "netns", "exec", name, dnsmasq, "--keep-in-foreground", "--log-facility=-", "--conf-file="+conf, "--pid-file=")
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +284,8 @@ func startLAN(t *testing.T, h *netlink.Handle, name, dnsmasq string) {
 			t.Logf("dnsmasq:\n%s", log.String())
 		}
 	})
-	waitText(t, &log, "DHCP, IP range", 10*time.Second)
+	waitText(t, log, "DHCP, IP range", 10*time.Second)
+	return filepath.Join(dir, "leases"), log
 }
 
 // plugVeth makes a veth pair in the LAN's namespace, puts one end on br0, and moves the other,

@@ -22,9 +22,9 @@ type endpoint struct {
 	local    netip.AddrPort
 	v6       bool
 	wildcard bool
-	// multicastOnly marks the extra wildcard socket of service discovery: unicast datagrams
-	// that reach it are for addresses the server was not asked to serve, and are dropped.
-	multicastOnly bool
+	// group marks a socket bound to an All-CoAP-Nodes group: it takes multicast requests only,
+	// and its answers leave through one of the server's unicast sockets (groups.go).
+	group bool
 	// secure, for a DTLS session, is the connection answers go through; identity is the
 	// client's PSK identity.
 	secure   net.Conn
@@ -32,22 +32,34 @@ type endpoint struct {
 	closed   atomic.Bool
 }
 
-// listenUDP opens a socket on ap. With service discovery on, sockets share their port
-// (SO_REUSEADDR), so a wildcard socket for multicast can sit beside specific ones.
-func listenUDP(s *Server, ap netip.AddrPort, multicastOnly bool) (*endpoint, error) {
-	reuse := s.cfg.ServiceDiscovery
+// listenUDP opens a unicast socket on ap. It shares its port (SO_REUSEADDR) so that the group
+// sockets of service discovery, this server's and other programs' on this host, can be bound
+// beside it; and since Linux then lets a second wildcard socket on the port take every unicast
+// datagram, listenUDP first refuses a port another program already serves (portHolder). The
+// socket takes no multicast: that is the group sockets' job.
+func listenUDP(s *Server, ap netip.AddrPort) (*endpoint, error) {
 	v6 := ap.Addr().Is6() && !ap.Addr().Is4In6()
 	network := "udp4"
 	if v6 {
 		network = "udp6"
 	}
+	if ap.Port() != 0 {
+		holder, err := portHolder(ap)
+		if err != nil {
+			s.log.Debug("check who holds the port", "addr", ap.String(), "err", err)
+		}
+		if holder != "" {
+			return nil, fmt.Errorf("listen on %s: %w: port %d is served by %s, and a second server there would take its unicast requests: give coap.listen another port", ap, syscall.EADDRINUSE, ap.Port(), holder)
+		}
+	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			if reuse {
-				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-			}
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
 			if serr != nil {
+				return
+			}
+			if serr = onlyJoinedGroups(int(fd), v6); serr != nil {
 				return
 			}
 			// A specific address binds even before it exists (IP_FREEBIND), so the server
@@ -78,7 +90,7 @@ func listenUDP(s *Server, ap netip.AddrPort, multicastOnly bool) (*endpoint, err
 	_ = conn.SetReadBuffer(1 << 20)
 	_ = conn.SetWriteBuffer(1 << 20)
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6, wildcard: ap.Addr().IsUnspecified(), multicastOnly: multicastOnly}, nil
+	return &endpoint{srv: s, conn: conn, local: netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), v6: v6, wildcard: ap.Addr().IsUnspecified()}, nil
 }
 
 func (ep *endpoint) close() {

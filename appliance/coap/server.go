@@ -1,7 +1,6 @@
 package coap
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -277,7 +276,7 @@ func (s *Server) Listen() error {
 		return err
 	}
 	for _, a := range s.cfg.Listen {
-		ep, err := listenUDP(s, netip.MustParseAddrPort(a), false)
+		ep, err := listenUDP(s, netip.MustParseAddrPort(a))
 		if err != nil {
 			return fail(err)
 		}
@@ -296,43 +295,8 @@ func (s *Server) Listen() error {
 			s.dtls = append(s.dtls, l)
 		}
 	}
-	if s.cfg.ServiceDiscovery {
-		for _, ap := range discoverySockets(eps) {
-			ep, err := listenUDP(s, ap, true)
-			if err != nil {
-				return fail(fmt.Errorf("service discovery: %w", err))
-			}
-			eps = append(eps, ep)
-		}
-	}
 	s.endpoints = eps
 	return nil
-}
-
-// discoverySockets names the wildcard sockets service discovery needs: multicast requests
-// reach only a socket bound to the wildcard address, so a family served on specific addresses
-// only gets one more socket, on the port of its first, that takes multicast requests only.
-func discoverySockets(eps []*endpoint) []netip.AddrPort {
-	var extra []netip.AddrPort
-	for _, v6 := range []bool{false, true} {
-		var first *endpoint
-		wildcard := false
-		for _, ep := range eps {
-			if ep.v6 == v6 {
-				first = cmp.Or(first, ep)
-				wildcard = wildcard || ep.wildcard
-			}
-		}
-		if first == nil || wildcard {
-			continue
-		}
-		any := netip.IPv4Unspecified()
-		if v6 {
-			any = netip.IPv6Unspecified()
-		}
-		extra = append(extra, netip.AddrPortFrom(any, first.local.Port()))
-	}
-	return extra
 }
 
 // Addrs returns the addresses the server listens on, after Listen.
@@ -341,9 +305,7 @@ func (s *Server) Addrs() []netip.AddrPort {
 	defer s.listenMu.Unlock()
 	var as []netip.AddrPort
 	for _, ep := range s.endpoints {
-		if !ep.multicastOnly {
-			as = append(as, ep.local)
-		}
+		as = append(as, ep.local)
 	}
 	return as
 }
@@ -379,11 +341,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, ep := range s.endpoints {
-		if ep.multicastOnly {
-			s.log.Info("listening for multicast requests", "addr", ep.local.String())
-		} else {
-			s.log.Info("listening", "addr", ep.local.String())
-		}
+		s.log.Info("listening", "addr", ep.local.String())
 		for range s.cfg.Readers {
 			wg.Go(func() { ep.readLoop(ctx) })
 		}
@@ -395,7 +353,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	wg.Go(func() { s.sweep(ctx) })
 	wg.Go(func() { s.events.log.Run(ctx) })
 	if s.cfg.ServiceDiscovery {
-		wg.Go(func() { s.joinGroups(ctx) })
+		wg.Go(func() { s.serveGroups(ctx) })
 	}
 	<-ctx.Done()
 	s.listenMu.Lock()

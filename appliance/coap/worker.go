@@ -56,8 +56,8 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 	code := codes.Code(pkt[1])
 	mid := binary.BigEndian.Uint16(pkt[2:4])
 	multicast := pi.dst.IsMulticast()
-	if w.ep.multicastOnly && !multicast {
-		return
+	if multicast != w.ep.group {
+		return // group sockets take multicast only, and the others are not in any group
 	}
 	switch {
 	case typ == message.Acknowledgement || typ == message.Reset:
@@ -87,7 +87,7 @@ func (w *worker) packet(pkt []byte, from netip.AddrPort, pi pktinfo) {
 	w.srv.dedup.finish(key, answer)
 	if answer != nil {
 		if multicast {
-			w.srv.sendAfterLeisure(w.ep, answer, from)
+			w.srv.sendAfterLeisure(w.ep, pi, answer, from)
 		} else {
 			w.ep.sendFrom(answer, from, pi, w.soob)
 		}
@@ -146,11 +146,18 @@ func suppressed(rq *request, code codes.Code) bool {
 	return false
 }
 
-// sendAfterLeisure answers a multicast request after a random delay, so the answers of
-// many servers spread out (RFC 7252 §8.2); a bounded number wait at once.
-func (s *Server) sendAfterLeisure(ep *endpoint, answer []byte, to netip.AddrPort) {
+// sendAfterLeisure answers a multicast request that the group socket gs took after a random
+// delay, so the answers of many servers spread out (RFC 7252 §8.2); a bounded number wait at
+// once. The answer leaves through a unicast socket (answerer).
+func (s *Server) sendAfterLeisure(gs *endpoint, pi pktinfo, answer []byte, to netip.AddrPort) {
 	if s.leisure.Add(1) > 256 {
 		s.leisure.Add(-1)
+		return
+	}
+	ep := s.answerer(gs, pi)
+	if ep == nil {
+		s.leisure.Add(-1)
+		s.log.Debug("multicast request on a link the server has no address on: not answered", "group", gs.local.String(), "from", to.String(), "ifindex", pi.ifindex)
 		return
 	}
 	b := append([]byte(nil), answer...)

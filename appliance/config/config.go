@@ -16,8 +16,8 @@ type Config struct {
 	// Sessions are the client sessions the appliance runs, in the order
 	// written in the file. Default: none.
 	Sessions []Session `yaml:"sessions"`
-	// System is the machine's own setup: host name, kernel modules and
-	// watchdog.
+	// System is the machine's own setup: host name, kernel modules,
+	// watchdog and mDNS.
 	System System `yaml:"system"`
 	// Network is the interfaces' addresses and routes, and the resolvers.
 	// Default: none.

@@ -263,6 +263,7 @@ func (d *decoder) system(n ast.Node, path string, s *System) {
 		field{"hostname", d.str(&s.Hostname)},
 		field{"modules", d.list(&s.Modules)},
 		field{"watchdog", d.optBoolean(&s.Watchdog)},
+		field{"mdns", d.optBoolean(&s.MDNS)},
 	)
 }
 

@@ -132,6 +132,7 @@ var keyRules = map[string]keyRule{
 	"System.modules": {s: listOf(textPattern(fmt.Sprintf(`^[A-Za-z0-9_-]{1,%d}( [A-Za-z0-9_]+=[!\x23-\x5b\x5d-~]+)*$`, maxModuleName),
 		"a module's name (letters, digits, '_' and '-'), then parameters name=value, each after one space"), 0, 0, unique)},
 	"System.watchdog": {s: boolean},
+	"System.mdns":     {s: boolean},
 
 	"Network.interfaces": {s: listOf(ref("Interface"), 0, 0)},
 	"Network.dns":        {s: listOf(str(`^[0-9A-Fa-f:.]+(%.+)?$`, "an IPv4 or IPv6 address (names are not looked up)"), 0, maxResolvers, unique)},

@@ -25,10 +25,27 @@ type System struct {
 	// the machine is reset if pigw hangs; false leaves the device closed.
 	// Default: true.
 	Watchdog *bool `yaml:"watchdog"`
+	// MDNS, when true, answers <hostname>.local (A and AAAA) over mDNS and
+	// announces the CoAP services (_coap._udp, _coaps._udp when DTLS is
+	// on) and the status page (_http._tcp) over DNS-SD, with the version
+	// and board in their TXT records, on every up, multicast link other
+	// than loopback; false stays silent. Default: true when pigw runs as
+	// the system (PID 1), false under pigw run, so that a laptop or a test
+	// does not announce itself.
+	MDNS *bool `yaml:"mdns"`
 }
 
 // WatchdogOn reports whether the hardware watchdog is to be used: Watchdog is true or left out.
 func (s System) WatchdogOn() bool { return s.Watchdog == nil || *s.Watchdog }
+
+// MDNSOn reports whether mDNS is to be answered and announced: MDNS when set, else asInit,
+// whether pigw runs as the system (PID 1).
+func (s System) MDNSOn(asInit bool) bool {
+	if s.MDNS == nil {
+		return asInit
+	}
+	return *s.MDNS
+}
 
 // Network configures the network interfaces and the resolver.
 type Network struct {

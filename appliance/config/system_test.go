@@ -22,7 +22,7 @@ func TestParseSystemNetwork(t *testing.T) {
 		{"absent", "coap: {}\n", defaults()},
 		{"without values", "system:\nnetwork:\n", defaults()},
 		{"empty mappings", "system: {}\nnetwork: {}\n", defaults()},
-		{"keys without values", "system:\n  hostname:\n  modules:\n  watchdog:\nnetwork:\n  interfaces:\n  dns:\n", defaults()},
+		{"keys without values", "system:\n  hostname:\n  modules:\n  watchdog:\n  mdns:\nnetwork:\n  interfaces:\n  dns:\n", defaults()},
 		{"empty hostname", "system: {hostname: \"\"}\n", defaults()},
 		{
 			"empty lists",
@@ -38,6 +38,7 @@ func TestParseSystemNetwork(t *testing.T) {
   hostname: Gw-1
   modules: [brcmfmac, 8021q, i2c_dev, i2c-bcm2835, 123, "i2c-stub chip_addr=0x76,0x48 functionality=0x1"]
   watchdog: false
+  mdns: true
 network:
   interfaces:
     - name: eth0
@@ -70,6 +71,7 @@ network:
 					Hostname: "Gw-1",
 					Modules:  []string{"brcmfmac", "8021q", "i2c_dev", "i2c-bcm2835", "123", "i2c-stub chip_addr=0x76,0x48 functionality=0x1"},
 					Watchdog: ptr(false),
+					MDNS:     ptr(true),
 				}
 				c.Network = Network{
 					Interfaces: []Interface{
@@ -138,7 +140,7 @@ func TestParseErrorsSystemNetwork(t *testing.T) {
 		{
 			"system unknown field",
 			"system:\n  host: pigw\n",
-			`pigw.yaml:2:3: system.host: unknown field (known: hostname, modules, watchdog)`,
+			`pigw.yaml:2:3: system.host: unknown field (known: hostname, modules, watchdog, mdns)`,
 		},
 		{
 			"network not a mapping",
@@ -194,6 +196,11 @@ func TestParseErrorsSystemNetwork(t *testing.T) {
 			"watchdog not a boolean",
 			"system:\n  watchdog: yes\n",
 			`pigw.yaml:2:13: system.watchdog: "yes" is not a boolean (use true or false)`,
+		},
+		{
+			"mdns not a boolean",
+			"system:\n  mdns: on\n",
+			`pigw.yaml:2:9: system.mdns: "on" is not a boolean (use true or false)`,
 		},
 		{
 			"modules not a list",
@@ -717,5 +724,21 @@ func TestDefaultYAMLExample(t *testing.T) {
 	}
 	if len(c.System.Modules) == 0 || len(c.Network.Interfaces) == 0 || len(c.Network.DNS) == 0 || !c.Wifi.Enabled() {
 		t.Errorf("the example at the end of default.yaml sets too little:\n%s", example)
+	}
+}
+
+func TestMDNSOn(t *testing.T) {
+	for _, tt := range []struct {
+		mdns         *bool
+		asInit, want bool
+	}{
+		{nil, true, true},
+		{nil, false, false},
+		{ptr(true), false, true},
+		{ptr(false), true, false},
+	} {
+		if got := (System{MDNS: tt.mdns}).MDNSOn(tt.asInit); got != tt.want {
+			t.Errorf("MDNS %v, as init %v: MDNSOn = %v, want %v", tt.mdns, tt.asInit, got, tt.want)
+		}
 	}
 }

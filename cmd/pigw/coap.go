@@ -19,7 +19,7 @@ import (
 const coapUsage = `Usage:
   pigw coap get|put|post|delete|fetch|patch|ipatch URL [flags]
   pigw coap observe URL [--count N] [flags]
-  pigw coap discover [--iface NAME] [--timeout 6s] [--json]
+  pigw coap discover [--iface NAME] [--timeout 6s] [--json] [--no-mdns]
 
 URL is coap://host[:port]/path?query or coaps://... (IPv6 as [::1]).
 The payload goes to stdout; -v adds code, type, MID, token and options on stderr.

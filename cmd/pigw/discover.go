@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -29,7 +30,12 @@ import (
 type found struct {
 	Host      string      `json:"host"`
 	Port      uint16      `json:"port"`
+	Pigw      bool        `json:"pigw"`              // it has pigw's /sys/info (rt=pigw.info)
+	Name      string      `json:"name,omitempty"`    // announced over mDNS
+	Service   string      `json:"service,omitempty"` // the mDNS service type: _coap._udp or _coaps._udp
+	Via       []string    `json:"via"`               // coap, mdns or both
 	Resources []coap.Link `json:"resources"`
+	listed    bool        // its list arrived (a pigw with no public resource sends none)
 }
 
 // runDiscover sends a multicast GET /.well-known/core to the All-CoAP-Nodes groups (224.0.1.187
@@ -47,6 +53,7 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	only6 := fs.Bool("6", false, "IPv6 only")
 	port := fs.Int("port", coap.DefaultPort, "the servers' port")
 	verbose := fs.Bool("v", false, "say what is sent where")
+	noMDNS := fs.Bool("no-mdns", false, "ask CoAP only; do not list servers announced over mDNS")
 	pos, err := parseInterspersed(fs, args)
 	switch {
 	case err != nil:
@@ -64,29 +71,42 @@ func runDiscover(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token := make([]byte, 4)
-	_, _ = rand.Read(token)
-	msg, err := discoveryRequest(token, *query)
+	var tok tokens
+	_, _ = rand.Read(tok.list[:])
+	_, _ = rand.Read(tok.info[:])
+	msgs, err := discoveryRequests(tok, *query)
 	if err != nil {
 		return err
 	}
+	announced := func() []announcedServer { return nil }
+	if !*noMDNS {
+		announced = browseMDNS(ifaces, wait, *only4, *only6, stderr)
+	}
 	var conns []*net.UDPConn
-	if !*only6 {
-		c, err := sendDiscovery4(msg, ifaces, *port, *verbose, stderr)
+	var failed []error
+	for _, fam := range []struct {
+		skip bool
+		send func([][]byte, []net.Interface, int, bool, io.Writer) (*net.UDPConn, error)
+	}{{*only6, sendDiscovery4}, {*only4, sendDiscovery6}} {
+		if fam.skip {
+			continue
+		}
+		c, err := fam.send(msgs, ifaces, *port, *verbose, stderr)
 		if err != nil {
-			return err
+			failed = append(failed, err)
+			continue
 		}
 		conns = append(conns, c)
 	}
-	if !*only4 {
-		c, err := sendDiscovery6(msg, ifaces, *port, *verbose, stderr)
-		if err != nil {
-			return err
-		}
-		conns = append(conns, c)
+	if len(conns) == 0 {
+		return errors.Join(failed...)
 	}
-	servers := collect(conns, token, time.Now().Add(wait))
+	for _, err := range failed { // one family may be off (ipv6.disable=1); the other still asks
+		fmt.Fprintf(stderr, "discover: %v\n", err)
+	}
+	servers := collect(conns, tok, time.Now().Add(wait))
 	completeLarge(servers)
+	addAnnounced(servers, announced(), *query != "")
 	return printFound(servers, *asJSON, stdout)
 }
 
@@ -114,6 +134,21 @@ func multicastInterfaces(name string) ([]net.Interface, error) {
 	return up, nil
 }
 
+// tokens tell the two requests' answers apart: the list of resources, and whether the server
+// is a pigw (which answers the list only when it has a public resource).
+type tokens struct{ list, info [4]byte }
+
+// discoveryRequests are GET /.well-known/core with the user's query, and, without one, a
+// second GET for rt=pigw.info.
+func discoveryRequests(tok tokens, query string) ([][]byte, error) {
+	list, err := discoveryRequest(tok.list[:], query)
+	if err != nil || query != "" {
+		return [][]byte{list}, err
+	}
+	info, err := discoveryRequest(tok.info[:], "rt=pigw.info")
+	return [][]byte{list, info}, err
+}
+
 func discoveryRequest(token []byte, query string) ([]byte, error) {
 	m := message.Message{Type: message.NonConfirmable, Code: codes.GET, Token: token, MessageID: int32(token[0])<<8 | int32(token[1])}
 	m.Options = m.Options.Add(message.Option{ID: message.URIPath, Value: []byte(".well-known")})
@@ -129,7 +164,7 @@ func discoveryRequest(token []byte, query string) ([]byte, error) {
 	return buf[:n], nil
 }
 
-func sendDiscovery4(msg []byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
+func sendDiscovery4(msgs [][]byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{})
 	if err != nil {
 		return nil, fmt.Errorf("discover over IPv4: %w", err)
@@ -139,15 +174,17 @@ func sendDiscovery4(msg []byte, ifaces []net.Interface, port int, verbose bool, 
 	to := &net.UDPAddr{IP: net.IPv4(224, 0, 1, 187), Port: port}
 	for _, ifi := range ifaces {
 		err := p.SetMulticastInterface(&ifi)
-		if err == nil {
-			_, err = c.WriteToUDP(msg, to)
+		for _, msg := range msgs {
+			if err == nil {
+				_, err = c.WriteToUDP(msg, to)
+			}
 		}
 		note(verbose, stderr, to.String(), ifi.Name, err)
 	}
 	return c, nil
 }
 
-func sendDiscovery6(msg []byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
+func sendDiscovery6(msgs [][]byte, ifaces []net.Interface, port int, verbose bool, stderr io.Writer) (*net.UDPConn, error) {
 	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified})
 	if err != nil {
 		return nil, fmt.Errorf("discover over IPv6: %w", err)
@@ -155,7 +192,12 @@ func sendDiscovery6(msg []byte, ifaces []net.Interface, port int, verbose bool, 
 	_ = ipv6.NewPacketConn(c).SetMulticastLoopback(true)
 	for _, ifi := range ifaces {
 		to := &net.UDPAddr{IP: net.ParseIP("ff02::fd"), Port: port, Zone: ifi.Name}
-		_, err := c.WriteToUDP(msg, to)
+		var err error
+		for _, msg := range msgs {
+			if err == nil {
+				_, err = c.WriteToUDP(msg, to)
+			}
+		}
 		note(verbose, stderr, to.String(), ifi.Name, err)
 	}
 	return c, nil
@@ -171,7 +213,7 @@ func note(verbose bool, stderr io.Writer, to, iface string, err error) {
 }
 
 // collect reads answers until the deadline; each server counts once per address and port.
-func collect(conns []*net.UDPConn, token []byte, deadline time.Time) map[netip.AddrPort]*found {
+func collect(conns []*net.UDPConn, tok tokens, deadline time.Time) map[netip.AddrPort]*found {
 	type answer struct {
 		from netip.AddrPort
 		m    *message.Message
@@ -189,8 +231,12 @@ func collect(conns []*net.UDPConn, token []byte, deadline time.Time) map[netip.A
 					return
 				}
 				m := &message.Message{Options: make(message.Options, 0, 16)}
-				if _, err := coder.DefaultCoder.Decode(buf[:n], m); err == nil && string(m.Token) == string(token) {
-					m.Payload = append([]byte(nil), m.Payload...)
+				if _, err := coder.DefaultCoder.Decode(buf[:n], m); err == nil && (string(m.Token) == string(tok.list[:]) || string(m.Token) == string(tok.info[:])) {
+					// Token, options and payload point into buf, which the next datagram overwrites.
+					m.Token, m.Payload = append([]byte(nil), m.Token...), append([]byte(nil), m.Payload...)
+					for i := range m.Options {
+						m.Options[i].Value = append([]byte(nil), m.Options[i].Value...)
+					}
 					answers <- answer{netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), m}
 				}
 			}
@@ -203,16 +249,29 @@ func collect(conns []*net.UDPConn, token []byte, deadline time.Time) map[netip.A
 			open--
 			continue
 		}
-		if a.m.Code != codes.Content || servers[a.from] != nil {
+		info := string(a.m.Token) == string(tok.info[:])
+		// Some servers answer a query that matches nothing with an empty list.
+		if a.m.Code != codes.Content || (info && !strings.Contains(string(a.m.Payload), "pigw.info")) {
 			continue
 		}
-		f := &found{Host: a.from.Addr().String(), Port: a.from.Port()}
+		f := servers[a.from]
+		if f == nil {
+			f = &found{Host: a.from.Addr().String(), Port: a.from.Port(), Via: []string{viaCoAP}, Resources: []coap.Link{}}
+			servers[a.from] = f
+		}
+		if info {
+			f.Pigw = true
+			continue
+		}
+		if f.listed {
+			continue
+		}
+		f.listed = true
 		if _, err := a.m.Options.GetUint32(message.Block2); err == nil {
 			f.Resources = nil // fetched whole by completeLarge
-		} else {
-			f.Resources, _ = coap.ParseLinkFormat(string(a.m.Payload))
+		} else if rs, _ := coap.ParseLinkFormat(string(a.m.Payload)); rs != nil {
+			f.Resources = rs
 		}
-		servers[a.from] = f
 	}
 	return servers
 }
@@ -255,10 +314,15 @@ func printFound(servers map[netip.AddrPort]*found, asJSON bool, stdout io.Writer
 		return errors.New("no CoAP server answered")
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HOST\tPORT\tRESOURCE\tATTRIBUTES")
+	fmt.Fprintln(w, "HOST\tPORT\tSERVER\tVIA\tNAME\tRESOURCE\tATTRIBUTES")
 	for _, f := range list {
+		kind := "-"
+		if f.Pigw {
+			kind = "pigw"
+		}
+		via, name := strings.Join(f.Via, ","), cmp.Or(f.Name, "-")
 		if len(f.Resources) == 0 {
-			fmt.Fprintf(w, "%s\t%d\t-\t\n", f.Host, f.Port)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t-\t\n", f.Host, f.Port, kind, via, name)
 		}
 		for _, l := range f.Resources {
 			var attrs []string
@@ -272,7 +336,7 @@ func printFound(servers map[netip.AddrPort]*found, asJSON bool, stdout io.Writer
 					attrs = append(attrs, a.Name+"="+strconv.Quote(a.Value))
 				}
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", f.Host, f.Port, l.Href, strings.Join(attrs, " "))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", f.Host, f.Port, kind, via, name, l.Href, strings.Join(attrs, " "))
 		}
 	}
 	return w.Flush()

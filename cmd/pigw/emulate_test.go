@@ -22,6 +22,7 @@ func TestEmulateUsage(t *testing.T) {
 		{[]string{"image", "emulate"}, 2, "name one image file"},
 		{[]string{"image", "emulate", "a.img", "b.img"}, 2, "name one image file"},
 		{[]string{"image", "emulate", "--port", "0", "a.img"}, 2, "--port 0: must be 1..65534"},
+		{[]string{"image", "emulate", "--http-port", "70000", "a.img"}, 2, "--http-port 70000: must be 1..65535"},
 		{[]string{"image", "emulate", "--card-size", "lots", "a.img"}, 2, `--card-size "lots"`},
 		{[]string{"image", "emulate", "--card-size", "3G", notImage}, 1, "card size 3221225472: QEMU's SD card must be a power of two"},
 		{[]string{"image", "emulate", notImage}, 1, "no MBR partition table"},

@@ -84,25 +84,15 @@ func (l *testLAN) addHost(name string) lanHost {
 	l.run("-n", h.ns, "addr", "add", h.addr+"/24", "dev", "eth0")
 	l.run("-n", h.ns, "link", "set", "eth0", "up")
 	l.run("-n", h.ns, "route", "add", "224.0.0.0/4", "dev", "eth0")
-	ll := regexp.MustCompile(`inet6 (fe80::[0-9a-f:]+)/64 scope link`)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, _ := exec.Command(l.ip, "-n", h.ns, "-6", "addr", "show", "dev", "eth0").CombinedOutput()
-		if m := ll.FindSubmatch(out); m != nil && !strings.Contains(string(out), "tentative") {
-			h.linkLocal = string(m[1]) + "%eth0"
-			return h
-		}
-		if time.Now().After(deadline) {
-			l.t.Fatalf("%s: no IPv6 link-local address on eth0 within 5 s:\n%s", h.ns, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.linkLocal = waitLinkLocal(l.t, l.ip, h.ns, "eth0")
+	return h
 }
 
 // discovered is what pigw coap discover --json prints.
 type discovered struct {
 	Host      string `json:"host"`
 	Port      int    `json:"port"`
+	Pigw      bool   `json:"pigw"`
 	Resources []struct {
 		Href  string `json:"href"`
 		Attrs []struct {
@@ -112,27 +102,43 @@ type discovered struct {
 	} `json:"resources"`
 }
 
-// discoveredText reads the table discover prints: host → port/resource lines.
+// discoveredText reads the table discover prints: host → "PORT HREF ATTRS" lines.
 func discoveredText(t *testing.T, r cliRun) map[string][]string {
-	t.Helper()
-	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "HOST PORT RESOURCE ATTRIBUTES" {
-		t.Fatalf("no HOST PORT RESOURCE ATTRIBUTES header\n%s", r)
-	}
-	hosts := map[string][]string{}
-	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			t.Errorf("line %q: want HOST PORT RESOURCE [ATTRIBUTES]", line)
-			continue
-		}
-		hosts[f[0]] = append(hosts[f[0]], strings.Join(f[1:], " "))
-	}
+	hosts, _ := discoveredTable(t, r)
 	return hosts
 }
 
-func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
+// discoveredTable is discoveredText, and which hosts the SERVER column says are pigw.
+func discoveredTable(t *testing.T, r cliRun) (map[string][]string, map[string]bool) {
 	t.Helper()
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	const header = "HOST PORT SERVER VIA NAME RESOURCE ATTRIBUTES"
+	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != header {
+		t.Fatalf("no %s header\n%s", header, r)
+	}
+	hosts, pigw := map[string][]string{}, map[string]bool{}
+	for _, line := range lines[1:] {
+		// Names with spaces ("pigw (port 5685)") are not read: these tests announce none.
+		f := strings.Fields(line)
+		if len(f) < 6 || (f[2] != "pigw" && f[2] != "-") {
+			t.Errorf("line %q: want HOST PORT pigw|- VIA NAME RESOURCE [ATTRIBUTES]", line)
+			continue
+		}
+		pigw[f[0]] = f[2] == "pigw"
+		hosts[f[0]] = append(hosts[f[0]], f[1]+" "+strings.Join(f[5:], " "))
+	}
+	return hosts, pigw
+}
+
+func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
+	hosts, _ := discoveredList(t, r)
+	return hosts
+}
+
+// discoveredList is discoveredJSON, and which hosts are marked pigw.
+func discoveredList(t *testing.T, r cliRun) (map[string][]string, map[string]bool) {
+	t.Helper()
+	pigw := map[string]bool{}
 	var list []discovered
 	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
 		t.Fatalf("--json output does not parse: %v\n%s", err, r)
@@ -143,6 +149,7 @@ func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
 			t.Errorf("host %s listed twice", d.Host)
 		}
 		hosts[d.Host] = []string{}
+		pigw[d.Host] = d.Pigw
 		for _, l := range d.Resources {
 			var attrs []string
 			for _, a := range l.Attrs {
@@ -151,7 +158,7 @@ func discoveredJSON(t *testing.T, r cliRun) map[string][]string {
 			hosts[d.Host] = append(hosts[d.Host], fmt.Sprintf("%d %s %s", d.Port, l.Href, strings.Join(attrs, " ")))
 		}
 	}
-	return hosts
+	return hosts, pigw
 }
 
 func hostNames(hosts map[string][]string) []string {
@@ -278,11 +285,21 @@ func TestDiscoverCLI(t *testing.T) {
 		}
 	}
 	all := []want{pigwA4, pigwA6, pigwB4, pigwB6, libcoap4}
+	// Which hosts are pigw: a and b (with or without public resources), not libcoap.
+	checkPigw := func(t *testing.T, name string, pigw map[string]bool) {
+		t.Helper()
+		for _, h := range []string{a.addr, a.linkLocal, b.addr, b.linkLocal, c.addr} {
+			if want := h != c.addr; pigw[h] != want {
+				t.Errorf("%s: %s marked pigw %v, want %v\n%s", name, h, pigw[h], want, got[name].Stdout)
+			}
+		}
+	}
 	t.Run("text --wait 6s", func(t *testing.T) {
 		r := got["text 6s"]
 		wantExit(t, r, 0)
-		hosts := discoveredText(t, r)
+		hosts, pigw := discoveredTable(t, r)
 		check(t, "text 6s", hosts, all)
+		checkPigw(t, "text 6s", pigw)
 		if rs := hosts[b.addr]; len(rs) > 0 && !strings.Contains(rs[0], `rt="temperature"`) {
 			t.Errorf("%s: %q, want the attribute rt=\"temperature\"", b.addr, rs)
 		}
@@ -290,8 +307,9 @@ func TestDiscoverCLI(t *testing.T) {
 	t.Run("json --wait 6s", func(t *testing.T) {
 		r := got["json 6s"]
 		wantExit(t, r, 0)
-		hosts := discoveredJSON(t, r)
+		hosts, pigw := discoveredList(t, r)
 		check(t, "json 6s", hosts, all)
+		checkPigw(t, "json 6s", pigw)
 		if rs := hosts[b.addr]; len(rs) > 0 && !strings.Contains(rs[0], "rt=temperature") {
 			t.Errorf("%s: %q, want the attribute rt=temperature", b.addr, rs)
 		}

@@ -22,9 +22,10 @@ import (
 // end, and the datagram comes back both by multicast loopback on that end
 // and through the peer: each IPv6 discovery may be answered once per end.
 //
-// It runs twice: listening on the wildcard addresses, and listening on loopback addresses only,
-// where the server adds a wildcard socket that takes multicast requests only, and a unicast
-// request to another address of the host gets no answer.
+// It runs twice: listening on the wildcard addresses, and listening on specific addresses
+// only (127.0.0.1 and an address of pmc0), where multicast requests are answered from the
+// address on the link they came in on, and a unicast request to another address of the host
+// gets no answer.
 func TestMulticastDiscovery(t *testing.T) {
 	needRoot(t, "the multicast test", "for ip netns")
 	ipBin := needTool(t, "ip", "iproute2")
@@ -35,7 +36,7 @@ func TestMulticastDiscovery(t *testing.T) {
 		listen []string
 	}{
 		{"wildcard", []string{"0.0.0.0:5683", "[::]:5683"}},
-		{"specific", []string{"127.0.0.1:5683", "[::1]:5683"}},
+		{"specific", []string{"127.0.0.1:5683", "[fd00:99::1]:5683"}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
@@ -75,6 +76,7 @@ func testMulticast(t *testing.T, ipBin string, listen []string) {
 	inNS(ipBin, "link", "set", "pmc0", "up")
 	inNS(ipBin, "link", "set", "pmc1", "up")
 	inNS(ipBin, "addr", "add", "10.99.0.1/24", "dev", "pmc0") // a test host's own address, inside the namespace
+	inNS(ipBin, "addr", "add", "fd00:99::1/64", "dev", "pmc0", "nodad")
 
 	cfg := `coap:
   listen: LISTEN
@@ -83,9 +85,7 @@ func testMulticast(t *testing.T, ipBin string, listen []string) {
   dynamic_resources: true
 ` + seedResources
 	s := startServerOn(t, cfg, listen, in)
-	if specific {
-		s.waitLog(regexp.MustCompile(`msg="listening for multicast requests" addr=0\.0\.0\.0:5683`), 5*time.Second)
-	}
+	s.waitLog(regexp.MustCompile(`msg="listening for multicast requests" addr=224\.0\.1\.187:5683`), 5*time.Second)
 	for _, join := range []string{`group=224.0.1.187 iface=lo`, `group=ff02::fd iface=pmc0`} {
 		s.waitLog(regexp.MustCompile(`msg="joined All-CoAP-Nodes group" `+regexp.QuoteMeta(join)), 15*time.Second)
 	}
@@ -143,7 +143,7 @@ func testMulticast(t *testing.T, ipBin string, listen []string) {
 	// namespace still works.
 	r := coapClientPrefix(t, in, "-m", "get", "coap://127.0.0.1/new/thing")
 	check(t, r, "4.04", nil, nil)
-	r = coapClientPrefix(t, in, "-m", "get", "coap://[::1]/resource1")
+	r = coapClientPrefix(t, in, "-m", "get", "coap://[fd00:99::1]/resource1")
 	check(t, r, "2.05", ptr("default_value"), nil)
 	// An address the server was not asked to serve: answered only with a wildcard listen.
 	r = coapClientPrefix(t, in, "-B", "2", "-m", "get", "coap://10.99.0.1/resource1")

@@ -33,6 +33,8 @@ type ImageOptions struct {
 	// ForwardUDP are guest UDP ports (on the guest's 10.0.2.15) forwarded from free host
 	// ports on 127.0.0.1: see VM.HostPort.
 	ForwardUDP []int
+	// ForwardTCP are guest TCP ports forwarded the same way: see VM.HostTCPAddr.
+	ForwardTCP []int
 	// Memory is QEMU's -m; default "512M".
 	Memory string
 	// StartTimeout bounds the wait for the first console byte; default 60s.
@@ -73,7 +75,7 @@ func ARM64Kernel(t testing.TB) string {
 func StartImage(t testing.TB, o ImageOptions) *VM {
 	t.Helper()
 	o.complete(t)
-	vm := newVM(t, o.ForwardUDP)
+	vm := newVM(t, o.ForwardUDP, o.ForwardTCP)
 	vm.launch(qemuARM64, vm.imageArgs(o), o.StartTimeout)
 	return vm
 }

@@ -44,6 +44,7 @@ type Card struct {
 	t     testing.TB
 	o     CardOptions
 	ports map[int]int // the same host ports on every boot
+	tcp   map[int]int
 
 	bootMu sync.Mutex // held while a boot starts and while the power is cut
 
@@ -64,13 +65,13 @@ func StartCard(t testing.TB, o CardOptions) *Card {
 	if o.MaxBoots == 0 {
 		o.MaxBoots = 20
 	}
-	c := &Card{t: t, o: o, ports: map[int]int{}, changed: make(chan struct{})}
-	for _, gp := range o.ForwardUDP {
-		hp, err := freeUDPPort()
-		if err != nil {
-			t.Fatalf("vmtest: free UDP port: %v", err)
-		}
-		c.ports[gp] = hp
+	c := &Card{t: t, o: o, changed: make(chan struct{})}
+	var err error
+	if c.ports, err = freePorts(o.ForwardUDP, freeUDPPort); err == nil {
+		c.tcp, err = freePorts(o.ForwardTCP, freeTCPPort)
+	}
+	if err != nil {
+		t.Fatalf("vmtest: %v", err)
 	}
 	t.Cleanup(c.Kill)
 	if err := c.PowerOn(); err != nil {
@@ -121,8 +122,8 @@ func (c *Card) boot(tryboot bool) error {
 	}
 	o := c.o.ImageOptions
 	o.Cmdline = cmdline
-	vm := newVM(c.t, nil)
-	vm.ports = c.ports
+	vm := newVM(c.t, nil, nil)
+	vm.ports, vm.tcp = c.ports, c.tcp
 	b := &CardBoot{N: n, Cmdline: cmdline, Tryboot: tryboot, VM: vm}
 	c.mu.Lock()
 	c.boots = append(c.boots, b)

@@ -31,6 +31,8 @@ type PiOptions struct {
 	NoWatchdog bool
 	// ForwardUDP are guest UDP ports forwarded from free host ports on 127.0.0.1.
 	ForwardUDP []int
+	// ForwardTCP are guest TCP ports forwarded the same way: see VM.HostTCPAddr.
+	ForwardTCP []int
 	// StartTimeout bounds the wait for the first console byte of one boot; default 60s.
 	StartTimeout time.Duration
 	// QEMUArgs are appended to QEMU's command line.
@@ -77,7 +79,7 @@ func StartPi(t testing.TB, o PiOptions) *VM {
 	t.Logf("emulated %s, card %d MiB: %s", emu.Board.Model, emu.CardSize>>20, emu.Boot)
 	var failed []string
 	for attempt := 1; ; attempt++ {
-		vm := newVM(t, o.ForwardUDP)
+		vm := newVM(t, o.ForwardUDP, o.ForwardTCP)
 		args, err := emu.QEMUArgs("stdio", vm.netdev())
 		if err != nil {
 			t.Fatalf("emulated Pi: %v", err)

@@ -84,6 +84,8 @@ type Options struct {
 	// ForwardUDP are guest UDP ports (on the guest's 10.0.2.15) forwarded from free host
 	// ports on 127.0.0.1: see HostPort.
 	ForwardUDP []int
+	// ForwardTCP are guest TCP ports forwarded the same way: see HostTCPAddr.
+	ForwardTCP []int
 	// Cmdline is appended to the kernel command line "console=ttyS0 panic=-1" (ttyAMA0 on
 	// arm64). The kernel hands unknown "name=value" words without a dot to init as
 	// environment variables and other unknown words, and everything after "--", as arguments.
@@ -108,7 +110,8 @@ type VM struct {
 	stdin   io.WriteCloser
 	console *consoleBuf
 	stderr  *consoleBuf
-	ports   map[int]int
+	ports   map[int]int // forwarded UDP ports, guest → host
+	tcp     map[int]int // forwarded TCP ports, guest → host
 	started time.Time
 
 	done    chan struct{} // closed when QEMU has exited and its output is drained
@@ -215,7 +218,7 @@ func Start(t testing.TB, o Options) *VM {
 		t.Fatalf("vmtest: initramfs: %v", err)
 	}
 
-	vm := newVM(t, o.ForwardUDP)
+	vm := newVM(t, o.ForwardUDP, o.ForwardTCP)
 	var qmpArgs []string
 	if o.QMP {
 		qmpArgs = vm.qmpArgs()
@@ -242,23 +245,37 @@ func Start(t testing.TB, o Options) *VM {
 }
 
 // newVM picks free host ports for the guest ports to forward.
-func newVM(t testing.TB, forwardUDP []int) *VM {
+func newVM(t testing.TB, forwardUDP, forwardTCP []int) *VM {
 	t.Helper()
 	vm := &VM{
 		t:       t,
 		console: newConsoleBuf(os.Getenv("PIGW_VM_CONSOLE") != ""),
 		stderr:  newConsoleBuf(false),
 		ports:   map[int]int{},
+		tcp:     map[int]int{},
 		done:    make(chan struct{}),
 	}
-	for _, gp := range forwardUDP {
-		hp, err := freeUDPPort()
-		if err != nil {
-			t.Fatalf("vmtest: free UDP port: %v", err)
-		}
-		vm.ports[gp] = hp
+	var err error
+	if vm.ports, err = freePorts(forwardUDP, freeUDPPort); err == nil {
+		vm.tcp, err = freePorts(forwardTCP, freeTCPPort)
+	}
+	if err != nil {
+		t.Fatalf("vmtest: %v", err)
 	}
 	return vm
+}
+
+// freePorts maps each guest port to a free host port.
+func freePorts(guest []int, free func() (int, error)) (map[int]int, error) {
+	m := map[int]int{}
+	for _, gp := range guest {
+		hp, err := free()
+		if err != nil {
+			return nil, fmt.Errorf("free host port for guest port %d: %w", gp, err)
+		}
+		m[gp] = hp
+	}
+	return m, nil
 }
 
 // netdev is QEMU's user network "n0" with the forwarded ports.
@@ -268,6 +285,9 @@ func (vm *VM) netdev() string {
 	netdev := "user,id=n0"
 	for gp, hp := range vm.ports {
 		netdev += fmt.Sprintf(",hostfwd=udp:127.0.0.1:%d-:%d", hp, gp)
+	}
+	for gp, hp := range vm.tcp {
+		netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", hp, gp)
 	}
 	return netdev
 }
@@ -357,6 +377,11 @@ func (vm *VM) HostAddr(guestPort int) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(vm.HostPort(guestPort)))
 }
 
+// HostTCPAddr returns the host address forwarded to the guest's TCP port guestPort.
+func (vm *VM) HostTCPAddr(guestPort int) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(vm.tcp[guestPort]))
+}
+
 // Console returns the serial console so far (carriage returns removed).
 func (vm *VM) Console() string { return vm.console.String() }
 
@@ -432,6 +457,15 @@ func (vm *VM) exitErr() error {
 }
 
 // freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
 func freeUDPPort() (int, error) {
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {

@@ -92,6 +92,8 @@ func TestServerAway(t *testing.T) {
 	checkLeases(t, "OnBound", bound, first)
 	if d := h.conn.sentOf(dhcpv4.MessageTypeDiscover); len(d) != 1 || d[0].to != bcast {
 		t.Errorf("DISCOVERs %v", d)
+	} else if got := d[0].m.HostName(); got != "pigw-test" {
+		t.Errorf("DISCOVER host name (option 12) %q, want pigw-test", got) // routers name the lease by the first message
 	}
 	reqs := h.conn.sentOf(dhcpv4.MessageTypeRequest)
 	if len(reqs) != 1 {
