@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image update firmware wpa-supplicant test test-deps test-vm test-powercut test-update-powercut test-editor yaml-language-server vm-kernel bench lint fuzz clean flash pi3-emulated
+.PHONY: build run image update firmware wpa-supplicant test test-deps test-vm test-powercut test-update-powercut test-editor yaml-language-server vm-kernel bench lint fuzz screenshot clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -150,6 +150,11 @@ fuzz:
 		echo "fuzz: $$t for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "./$${t%%:*}/"; \
 	done
+
+## screenshot: the README's picture of the status page (appliance/web/status-page.png), taken
+## in headless Chromium at a phone's width by TestScreenshot.
+screenshot: test-deps
+	PIGW_WEB_SCREENSHOT=$(CURDIR)/appliance/web/status-page.png $(GO) test -count=1 -run '^TestScreenshot$$' ./appliance/web
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

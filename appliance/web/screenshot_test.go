@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image/png"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,13 +16,15 @@ import (
 	"github.com/pigw/pigw/internal/cdp"
 )
 
-// TestScreenshot writes the page, whole, at a phone's width, as PNG to the file
-// $PIGW_WEB_SCREENSHOT: the README's picture, with the data of a gateway that has sensors,
-// pins and a session (those of newFakeSource). Without the variable it skips.
+// TestScreenshot takes a picture of the whole page in headless Chromium at a phone's width,
+// with the data of a gateway that has sensors, pins and a session (those of newFakeSource),
+// and checks that it is the page's full height and no wider than the phone. With
+// $PIGW_WEB_SCREENSHOT set it writes the PNG there: `make screenshot` makes the README's
+// picture so.
 func TestScreenshot(t *testing.T) {
 	out := os.Getenv("PIGW_WEB_SCREENSHOT")
 	if out == "" {
-		t.Skip("set PIGW_WEB_SCREENSHOT=file.png to write the page's picture")
+		out = filepath.Join(t.TempDir(), "status-page.png")
 	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -53,6 +58,7 @@ func TestScreenshot(t *testing.T) {
 	if err := b.Navigate(ctx, "http://"+addr+"/"); err != nil {
 		t.Fatal(err)
 	}
+	height := 0
 	for {
 		v, err := b.Eval(ctx, `(document.getElementById("conn") || {}).textContent + "|" + document.documentElement.scrollHeight`)
 		if err != nil && ctx.Err() != nil {
@@ -61,7 +67,7 @@ func TestScreenshot(t *testing.T) {
 		var s string
 		_ = json.Unmarshal(v, &s)
 		if live, h, _ := strings.Cut(s, "|"); live == "● live" {
-			height, _ := strconv.Atoi(h)
+			height, _ = strconv.Atoi(h)
 			if err := b.Phone(ctx, 390, height, 2); err != nil {
 				t.Fatal(err)
 			}
@@ -70,12 +76,19 @@ func TestScreenshot(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond) // the new size laid out
-	png, err := b.Screenshot(ctx)
+	shot, err := b.Screenshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(out, png, 0o644); err != nil {
+	img, err := png.DecodeConfig(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("the screenshot is no PNG: %v", err)
+	}
+	if img.Width != 390*2 || img.Height != height*2 {
+		t.Errorf("screenshot %dx%d, want %dx%d: the page at 390 CSS pixels, scale 2, whole", img.Width, img.Height, 390*2, height*2)
+	}
+	if err := os.WriteFile(out, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("the page at 390 CSS pixels wide, scale 2: %s (%d bytes)", out, len(png))
+	t.Logf("the page at 390 CSS pixels wide, scale 2: %s (%d bytes)", out, len(shot))
 }

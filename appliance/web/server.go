@@ -17,7 +17,7 @@ import (
 
 // Limits bound what clients can take from the appliance. A zero field takes its default.
 type Limits struct {
-	Connections       int           // open connections per address (default 32)
+	Connections       int           // connections served at once per listen address (default 32)
 	EventStreams      int           // event streams at once over all addresses (default 8)
 	ReadHeaderTimeout time.Duration // to read a request's header (default 5s)
 	ReadTimeout       time.Duration // to read a whole request (default 10s)

@@ -16,7 +16,7 @@ import (
 	"github.com/pigw/pigw/internal/syncbuf"
 )
 
-// TestMDNS runs pigw with system.mdns on in a namespace of a test LAN whose link to the LAN is
+// TestMDNS runs pigw with system.mdns on and its status page on port 8080 in a namespace of a test LAN whose link to the LAN is
 // added only after pigw started, and asks independent peers in another namespace: avahi
 // (avahi-daemon with a dbus-daemon of the test's own, avahi-browse, avahi-resolve) and pigw
 // coap discover.
@@ -47,7 +47,9 @@ coap:
   service_discovery: true
   discovery_leisure: 300ms
   dtls: {psk: mdns-test-key}
-`+seedResources, []string{"0.0.0.0:5683", "[::]:5683"}, []string{ipBin, "netns", "exec", gwNS})
+`+seedResources+`web:
+  listen: ["0.0.0.0:8080"]
+`, []string{"0.0.0.0:5683", "[::]:5683"}, []string{ipBin, "netns", "exec", gwNS})
 	gw.waitLog(regexp.MustCompile(`msg="mdns: no up, multicast link with an address yet; waiting for one"`), 15*time.Second)
 
 	// The gateway's link to the LAN, after pigw started.
@@ -61,7 +63,7 @@ coap:
 	t.Logf("answering on the new link %v after it came up", time.Since(attached).Round(time.Millisecond))
 
 	t.Run("avahi-browse", func(t *testing.T) {
-		for _, svc := range []struct{ typ, port string }{{"_coap._udp", "5683"}, {"_coaps._udp", "5684"}} {
+		for _, svc := range []struct{ typ, port string }{{"_coap._udp", "5683"}, {"_coaps._udp", "5684"}, {"_http._tcp", "8080"}} {
 			start := time.Now()
 			out := avahi.run(t, ipBin, cl, env, avahi.browse, "-rpt", svc.typ)
 			t.Logf("avahi-browse -rpt %s: %v", svc.typ, time.Since(start).Round(time.Millisecond))

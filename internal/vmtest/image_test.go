@@ -3,9 +3,12 @@ package vmtest
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/web"
 	"github.com/pigw/pigw/image"
 
 	// The kernel StartImage boots: imported so that go.mod pins it and the go command
@@ -73,11 +77,11 @@ func firstAnswer(t testing.TB, vm *VM, s *coap.Session) coap.Response {
 	return r
 }
 
-// TestImageBoot: the image as built answers CoAP with the starter configuration, and finds
-// its boot and perm partitions.
+// TestImageBoot: the image as built answers CoAP with the starter configuration, finds its
+// boot and perm partitions, and serves the status page on port 80.
 func TestImageBoot(t *testing.T) {
 	img, _ := builtImage(t)
-	vm := StartImage(t, ImageOptions{Image: img, ForwardUDP: []int{5683}})
+	vm := StartImage(t, ImageOptions{Image: img, ForwardUDP: []int{5683}, ForwardTCP: []int{80}})
 	s := session(t, vm, false)
 	if r := firstAnswer(t, vm, s); r.Code != coap.Content || !strings.HasPrefix(string(r.Payload), "</") {
 		t.Errorf("/.well-known/core: %v %s", r.Code, r.Payload)
@@ -95,6 +99,46 @@ func TestImageBoot(t *testing.T) {
 	if info["version"] != "vmtest" {
 		t.Errorf("/sys/info version %v, want vmtest", info["version"])
 	}
+	checkStatusPage(t, vm)
+}
+
+// checkStatusPage fetches the status page and /api/status from the guest's port 80 and checks
+// that they name the image's host and version, and eth0's lease.
+func checkStatusPage(t *testing.T, vm *VM) {
+	t.Helper()
+	base := "http://" + vm.HostTCPAddr(80)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		r, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer r.Body.Close()
+		body, err := io.ReadAll(r.Body)
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %v\n%s", path, r.Status, err, body)
+		}
+		return r, body
+	}
+	r, page := get("/")
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(string(page), "pigw") {
+		t.Errorf("GET /: %s, %d bytes, want the page", ct, len(page))
+	}
+	_, body := get("/api/status")
+	var st web.Snapshot
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("/api/status: %v\n%s", err, body)
+	}
+	if st.System.Hostname != "pigw" || st.System.Version != "vmtest" {
+		t.Errorf("/api/status system %+v, want host pigw, version vmtest", st.System)
+	}
+	if !slices.ContainsFunc(st.Network.Links, func(l web.Link) bool {
+		return l.Name == "eth0" && l.Lease != nil && l.Lease.Address == "10.0.2.15/24"
+	}) {
+		t.Errorf("/api/status: no eth0 with its lease 10.0.2.15/24:\n%s", body)
+	}
+	t.Logf("status page: %d bytes, /api/status %d bytes", len(page), len(body))
 }
 
 // editedConfig is what a user writes onto the card's boot partition: a resource of their
