@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,12 +80,18 @@ func launchLibcoap(t *testing.T, prefix []string, bin string, args []string, add
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	ready := "created UDP  endpoint " + net.JoinHostPort(addr, strconv.Itoa(port))
-	if strings.Contains(addr, ":") {
-		ready = "created UDP  endpoint [" + addr + "]:" + strconv.Itoa(port)
+	// A server with DTLS creates its DTLS endpoint (on port+1) after the UDP one: a client
+	// that tried it in between got ICMP port unreachable ("connection refused").
+	ready := []string{"created UDP  endpoint " + net.JoinHostPort(addr, strconv.Itoa(port))}
+	if strings.Contains(filepath.Base(bin), "openssl") {
+		ready = append(ready, "created DTLS endpoint "+net.JoinHostPort(addr, strconv.Itoa(port+1)))
+	}
+	listening := func() bool {
+		out := log.String()
+		return !slices.ContainsFunc(ready, func(line string) bool { return !strings.Contains(out, line) })
 	}
 	deadline := time.After(10 * time.Second)
-	for !strings.Contains(log.String(), ready) {
+	for !listening() {
 		select {
 		case <-s.done:
 			cancel()
