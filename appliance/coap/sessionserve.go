@@ -93,6 +93,7 @@ func (n *notifier) dropEndpoint(ep *endpoint) {
 				n.forget(o)
 			}
 		}
+		r.obs.idleLocked()
 		r.obs.mu.Unlock()
 	}
 }
