@@ -46,6 +46,11 @@ type observerSet struct {
 	seq     uint32
 	last    time.Time
 	delayed *time.Timer // pending notification held back by the minimum interval
+	held    bool        // a change waits for delayed
+
+	pmin, pmax time.Duration // the resource's own periods (SetObservePeriods)
+	periodic   *time.Timer   // sends again after pmax without a notification
+	periodGen  uint64        // tells the current periodic timer from stopped ones
 }
 
 // pendingCON is a confirmable notification waiting for its ACK.
@@ -90,6 +95,7 @@ func (n *notifier) register(r *Resource, o *observer) (uint32, bool) {
 	}
 	o.lastCON = time.Now()
 	r.obs.m[o.key] = o
+	n.observedLocked(r, o.lastCON)
 	return r.obs.seq, true
 }
 
@@ -98,6 +104,7 @@ func (n *notifier) deregister(r *Resource, key observerKey) {
 	o, ok := r.obs.m[key]
 	if ok {
 		delete(r.obs.m, key)
+		r.obs.idleLocked()
 	}
 	r.obs.mu.Unlock()
 	if ok {
@@ -139,24 +146,32 @@ func (r *Resource) changed() {
 func (n *notifier) changed(r *Resource) {
 	r.obs.mu.Lock()
 	defer r.obs.mu.Unlock()
+	n.changedLocked(r)
+}
+
+// changedLocked notifies, or holds the notification back; r.obs.mu is held.
+func (n *notifier) changedLocked(r *Resource) {
 	if len(r.obs.m) == 0 {
 		return
 	}
 	now := time.Now()
-	if min := n.srv.cfg.Observe.MinInterval; min > 0 {
+	if min := max(n.srv.cfg.Observe.MinInterval, r.obs.pmin); min > 0 {
 		if since := now.Sub(r.obs.last); since < min {
+			r.obs.held = true
 			if r.obs.delayed == nil {
 				r.obs.delayed = time.AfterFunc(min-since, func() {
 					r.obs.mu.Lock()
+					defer r.obs.mu.Unlock()
 					r.obs.delayed = nil
-					r.obs.mu.Unlock()
-					n.changed(r)
+					if r.obs.held { // not sent meanwhile by pmax
+						n.changedLocked(r)
+					}
 				})
 			}
 			return
 		}
 	}
-	r.obs.last = now
+	r.obs.last, r.obs.held = now, false
 	r.obs.seq = (r.obs.seq + 1) & 0xffffff
 	if _, live := r.representation(); !live {
 		return
@@ -174,9 +189,10 @@ func (n *notifier) changed(r *Resource) {
 		p.fill(rep, blockRequest{set: o.block, szx: o.szx})
 		rep.setUint(message.Observe, r.obs.seq)
 		o.sent++
-		con := o.sent%n.srv.cfg.Observe.ConEvery == 0 || now.Sub(o.lastCON) >= conAtLeastOnce
+		con := now.Sub(o.lastCON) >= conAtLeastOnce || !n.srv.cfg.Observe.NonConfirmable && o.sent%n.srv.cfg.Observe.ConEvery == 0
 		n.send(r, o, rep, con, now)
 	}
+	n.armPeriodicLocked(r)
 }
 
 // terminate tells r's observers that it is gone (4.04 without Observe, RFC 7641 §3.2) and
@@ -192,10 +208,7 @@ func (n *notifier) terminate(r *Resource) {
 		delete(r.obs.m, k)
 		n.forget(o)
 	}
-	if r.obs.delayed != nil {
-		r.obs.delayed.Stop()
-		r.obs.delayed = nil
-	}
+	r.obs.idleLocked()
 }
 
 // send encodes and sends one notification; a confirmable one replaces any notification still
@@ -281,10 +294,7 @@ func (n *notifier) dropAll() {
 			delete(r.obs.m, k)
 			n.forget(o)
 		}
-		if r.obs.delayed != nil {
-			r.obs.delayed.Stop()
-			r.obs.delayed = nil
-		}
+		r.obs.idleLocked()
 		r.obs.mu.Unlock()
 	}
 }

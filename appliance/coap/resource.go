@@ -118,7 +118,9 @@ func (r *Resource) Value() []byte {
 
 // SetValue replaces the value, moves the ETag on and notifies observers. It fails when v is
 // larger than the server's value limit.
-func (r *Resource) SetValue(v []byte) error {
+func (r *Resource) SetValue(v []byte) error { return r.setValue(v, true) }
+
+func (r *Resource) setValue(v []byte, notify bool) error {
 	if max := r.srv.cfg.Limits.MaxValueSize; len(v) > max {
 		return fmt.Errorf("set %s: value of %d bytes exceeds the limit of %d bytes", r.uri, len(v), max)
 	}
@@ -131,7 +133,9 @@ func (r *Resource) SetValue(v []byte) error {
 	r.bumpETagLocked()
 	err := r.persistIfDynamicLocked()
 	r.mu.Unlock()
-	r.changed()
+	if notify {
+		r.changed()
+	}
 	return err
 }
 
@@ -146,6 +150,10 @@ type Representation struct {
 // Accept, 4.06 when none matches), and each observer the one it registered for. The ETag, when
 // on, moves once for the change.
 func (r *Resource) SetRepresentations(reps []Representation) error {
+	return r.setRepresentations(reps, true)
+}
+
+func (r *Resource) setRepresentations(reps []Representation, notify bool) error {
 	alts, err := checkRepresentations(reps, r.srv.cfg.Limits.MaxValueSize)
 	if err != nil {
 		return fmt.Errorf("set %s: %w", r.uri, err)
@@ -158,7 +166,9 @@ func (r *Resource) SetRepresentations(reps []Representation) error {
 	r.alts, r.value, r.mediaType, r.failure = alts, alts[0].Value, alts[0].MediaType, ""
 	r.bumpETagLocked()
 	r.mu.Unlock()
-	r.changed()
+	if notify {
+		r.changed()
+	}
 	return nil
 }
 

@@ -36,6 +36,10 @@ func DefaultLimits() Limits {
 type ObserveConfig struct {
 	MinInterval time.Duration // at most one notification per resource per interval; the last value wins
 	ConEvery    int           // every Nth notification is confirmable (and at least one a day); 0 means 5
+	// NonConfirmable sends notifications NON, but one CON at least every 24 hours to learn
+	// whether the observer is still there (RFC 7641 §4.5): for peers that never acknowledge a
+	// CON notification, such as lwm2m-node-lib's server, whose ACKs are lost in its proxy.
+	NonConfirmable bool
 }
 
 // Config is the original's Coap.init arguments, and more.
@@ -55,6 +59,11 @@ type Config struct {
 	// its own on Logger. The server runs it while it serves.
 	Events  *ratelog.Log
 	Readers int // goroutines reading each socket; 0 means 2
+	// SessionsOnly makes a server without sockets of its own, served only through client
+	// sessions (Session.Serve): an LwM2M client's objects, which its server reaches over the
+	// socket the client registered from. It is a field of its own so that a config that forgot
+	// Listen still gets an error.
+	SessionsOnly bool
 }
 
 // Server is a CoAP server with a resource tree (the original's Coap module in server role).
@@ -85,7 +94,10 @@ type Server struct {
 
 // NewServer checks cfg and returns a server with no resources.
 func NewServer(cfg Config) (*Server, error) {
-	if len(cfg.Listen) == 0 && cfg.DTLS == nil {
+	switch {
+	case cfg.SessionsOnly && (len(cfg.Listen) > 0 || cfg.DTLS != nil || cfg.ServiceDiscovery):
+		return nil, errors.New("coap server: served only through sessions, it must have no listen address, DTLS endpoint or service discovery")
+	case !cfg.SessionsOnly && len(cfg.Listen) == 0 && cfg.DTLS == nil:
 		return nil, errors.New("coap server: no listen address")
 	}
 	if cfg.DTLS != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -28,6 +29,7 @@ type Session struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
+	serving atomic.Pointer[sessionServer] // set by Serve
 
 	mu        sync.Mutex
 	mid       uint16
@@ -131,10 +133,14 @@ func (s *Session) Close() error {
 	for _, ex := range pending {
 		s.finish(ex, Response{Err: ErrClosed})
 	}
+	s.stopServing()
 	return err
 }
 
 func (s *Session) nextMID() uint16 {
+	if ss := s.serving.Load(); ss != nil {
+		return ss.srv.nextMID() // one message-ID space per socket (Serve)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mid++
@@ -234,8 +240,12 @@ func (s *Session) read() {
 }
 
 // datagram takes one datagram from the peer: a response, a notification, or something a
-// client rejects.
+// client rejects unless the session serves (Serve).
 func (s *Session) datagram(b []byte) {
+	if ss := s.serving.Load(); ss != nil && s.forServer(b) {
+		ss.w.packet(b, s.peer, pktinfo{})
+		return
+	}
 	var m message.Message
 	m.Options = make(message.Options, 0, 16)
 	if _, err := coder.DefaultCoder.Decode(b, &m); err != nil {
