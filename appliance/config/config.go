@@ -38,6 +38,12 @@ type Config struct {
 	Update Update `yaml:"update"`
 	// Web is the status page: where it is served.
 	Web Web `yaml:"web"`
+	// LwM2M makes pigw an LwM2M client, managed by an LwM2M server such as
+	// Leshan or ThingsBoard. Default: off.
+	LwM2M LwM2M `yaml:"lwm2m"`
+	// RD registers pigw's resources with a CoRE Resource Directory (RFC
+	// 9176). Default: off.
+	RD RD `yaml:"rd"`
 }
 
 // Time is where the appliance gets its time from.
@@ -297,5 +303,7 @@ func defaults() *Config {
 		Wifi:   defaultWifi(),
 		Time:   Time{Interval: Duration(time.Hour)},
 		Update: defaultUpdate(),
+		LwM2M:  defaultLwM2M(),
+		RD:     defaultRD(),
 	}
 }

@@ -56,8 +56,18 @@ func updateDefaults() Update {
 	return Update{Confirm: "auto", Trial: "auto", TrialDeadline: Duration(10 * time.Minute), HealthyAfter: Duration(90 * time.Second)}
 }
 
+// lwm2mDefaults is the lwm2m section of a file that has none, written out here rather than
+// taken from defaultLwM2M, so that a changed default shows.
+func lwm2mDefaults() LwM2M {
+	return LwM2M{Lifetime: Duration(300 * time.Second), Binding: "U",
+		Objects: []string{"device", "server", "sensors", "gpio", "firmware"}, ShortServerID: 1}
+}
+
+// rdDefaults is the rd section of a file that has none.
+func rdDefaults() RD { return RD{Lifetime: Duration(90000 * time.Second)} }
+
 func tutorialConfig() *Config {
-	return &Config{System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), Update: updateDefaults(), CoAP: CoAP{
+	return &Config{System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), Update: updateDefaults(), LwM2M: lwm2mDefaults(), RD: rdDefaults(), CoAP: CoAP{
 		Listen:           []string{"0.0.0.0:5683", "[::]:5683"},
 		ServiceDiscovery: true,
 		DiscoveryLeisure: Duration(5 * time.Second),
@@ -106,6 +116,7 @@ func TestParse(t *testing.T) {
 			Limits:           defaultLimits,
 		},
 		System: defaultSystem(), Wifi: defaultWifi(), Time: defaultTime(), Update: updateDefaults(),
+		LwM2M: lwm2mDefaults(), RD: rdDefaults(),
 	}
 	withCoAP := func(f func(c *CoAP)) *Config {
 		c := *empty
@@ -279,7 +290,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			"unknown top-level field",
 			"coap: {}\nsupervisor: {}\n",
-			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio, update, web)`,
+			`pigw.yaml:2:1: supervisor: unknown field (known: coap, sessions, system, network, wifi, time, sensors, gpio, update, web, lwm2m, rd)`,
 		},
 		{
 			"unknown field",

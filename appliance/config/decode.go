@@ -376,6 +376,29 @@ func (d *decoder) web(n ast.Node, path string, w *Web) {
 	d.mapping(n, path, field{"listen", d.list(&w.Listen)})
 }
 
+func (d *decoder) lwm2m(n ast.Node, path string, l *LwM2M) {
+	d.mapping(n, path,
+		field{"server", d.str(&l.Server)},
+		field{"identity", d.str(&l.Identity)},
+		field{"psk", d.secret(&l.PSK)},
+		field{"endpoint", d.str(&l.Endpoint)},
+		field{"lifetime", d.unmarshal(&l.Lifetime)},
+		field{"binding", d.str(&l.Binding)},
+		field{"objects", d.list(&l.Objects)},
+		field{"short_server_id", d.integer(&l.ShortServerID)},
+	)
+}
+
+func (d *decoder) rd(n ast.Node, path string, r *RD) {
+	d.mapping(n, path,
+		field{"server", d.str(&r.Server)},
+		field{"identity", d.str(&r.Identity)},
+		field{"psk", d.secret(&r.PSK)},
+		field{"endpoint", d.str(&r.Endpoint)},
+		field{"lifetime", d.unmarshal(&r.Lifetime)},
+	)
+}
+
 func (d *decoder) boolean(dst *bool) func(ast.Node, string) {
 	return func(n ast.Node, path string) {
 		b, ok := n.(*ast.BoolNode)

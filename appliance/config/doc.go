@@ -5,8 +5,8 @@
 //
 // What lives where:
 //   - config.go, system.go, wifi.go, sessions.go, sensors.go, update.go,
-//     web.go: the types, one section each, with each key's rules and default
-//     in its doc comment;
+//     web.go, lwm2m.go, rd.go: the types, one section each, with each key's
+//     rules and default in its doc comment;
 //   - default.yaml: the built-in default (Default);
 //   - load.go: Parse and Load, one file; decode.go and unmarshal.go: the
 //     decoder over the YAML syntax tree, which knows the keys and their types;

@@ -322,6 +322,17 @@ network:
       routes: [{to: 10.0.0.0/8, via: 192.168.1.254, metric: 5}]
       mtu: 1500
   dns: ["1.1.1.1"]
+lwm2m:
+  server: coaps://leshan.example.org
+  identity: pigw
+  psk: `+key+`
+  lifetime: 90s
+  objects: [device, server]
+rd:
+  server: coaps://rd.example.org
+  identity: pigw
+  psk: "0x5ec7e7"
+  endpoint: kitchen
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -335,8 +346,8 @@ network:
 			t.Errorf("Redacted shows the key as %q:\n%s", leak, b)
 		}
 	}
-	if n := strings.Count(string(b), `"***"`); n != 4 {
-		t.Errorf("Redacted shows %d keys as \"***\", want 4:\n%s", n, b)
+	if n := strings.Count(string(b), `"***"`); n != 6 {
+		t.Errorf("Redacted shows %d keys as \"***\", want 6:\n%s", n, b)
 	}
 
 	// It parses back to the same configuration, with the keys "***".
@@ -352,6 +363,7 @@ network:
 	dtls.Keys = []IdentityKey{{"alice", hidden}, {"42", hidden}}
 	want.Sessions = []Session{c.Sessions[0]}
 	want.Sessions[0].PSK = hidden
+	want.LwM2M.PSK, want.RD.PSK = hidden, hidden
 	if !reflect.DeepEqual(got, &want) {
 		t.Errorf("Parse of Redacted =\n%s\nwant\n%s", redactedText(t, got), b)
 	}

@@ -90,6 +90,8 @@ func (d *decoder) config(body ast.Node) *Config {
 			field{"gpio", sequenceOf(d, &c.GPIO, d.gpio)},
 			field{"update", func(n ast.Node, path string) { d.update(n, path, &c.Update) }},
 			field{"web", func(n ast.Node, path string) { d.web(n, path, &c.Web) }},
+			field{"lwm2m", func(n ast.Node, path string) { d.lwm2m(n, path, &c.LwM2M) }},
+			field{"rd", func(n ast.Node, path string) { d.rd(n, path, &c.RD) }},
 		)
 	}
 	ix := index{places: map[string]place{}, loc: d.loc}

@@ -243,7 +243,7 @@ func defaultValues() (map[string]map[string]any, error) {
 	}
 	d := defaults()
 	out := map[string]map[string]any{}
-	for _, v := range []any{d.CoAP, d.CoAP.Observe, d.CoAP.Limits, d.System, d.Network, d.Wifi, d.Time, d.Update, *defaultDTLS(),
+	for _, v := range []any{d.CoAP, d.CoAP.Observe, d.CoAP.Limits, d.System, d.Network, d.Wifi, d.Time, d.Update, d.LwM2M, d.RD, *defaultDTLS(),
 		*c.CoAP.NewResourceDetails, c.CoAP.Resources[0], c.Sessions[0], c.Sessions[0].Requests[0],
 		c.Network.Interfaces[0], c.Network.Interfaces[0].Routes[0], c.Wifi.Networks[0], c.Sensors[0], c.GPIO[0]} {
 		rv := reflect.ValueOf(v)

@@ -58,6 +58,8 @@ var keyRules = map[string]keyRule{
 	"Config.gpio":     {s: listOf(ref("GPIO"), 0, 0)},
 	"Config.update":   {s: ref("Update")},
 	"Config.web":      {s: ref("Web")},
+	"Config.lwm2m":    {s: ref("LwM2M")},
+	"Config.rd":       {s: ref("RD")},
 
 	"CoAP.listen":               {s: listOf(str(listenPattern, listenRule), 1, 0, unique)},
 	"CoAP.dtls":                 {s: ref("DTLS")},
@@ -192,6 +194,23 @@ var keyRules = map[string]keyRule{
 	"Update.trial_deadline": {s: ref("Duration")},
 	"Update.healthy_after":  {s: ref("Duration")},
 
+	"LwM2M.server":   {s: serverURI},
+	"LwM2M.identity": {s: textLen(0, maxIdentityLen)},
+	"LwM2M.psk":      {s: secret(maxKeyLen)},
+	"LwM2M.endpoint": {s: endpoint, noDefault: true},
+	"LwM2M.lifetime": {s: ref("Duration")},
+	"LwM2M.binding":  {s: keyword(true, LwM2MBindingUDP)},
+	"LwM2M.objects":  {s: lwm2mObjectList},
+	"LwM2M.short_server_id": {s: func() *schema {
+		return &schema{AnyOf: []*schema{{Const: 0}, intIn(minShortServerID, maxShortServerID)()}}
+	}},
+
+	"RD.server":   {s: serverURI},
+	"RD.identity": {s: textLen(0, maxIdentityLen)},
+	"RD.psk":      {s: secret(maxKeyLen)},
+	"RD.endpoint": {s: endpoint, noDefault: true},
+	"RD.lifetime": {s: ref("Duration")},
+
 	"Sensor.name":    {s: textPattern(namePattern(1), nameRule), required: true},
 	"Sensor.kind":    {s: keyword(false, sensors.Kinds()...), required: true},
 	"Sensor.bus":     {s: intIn(0, maxI2CBus), noDefault: true},
@@ -231,18 +250,10 @@ var entryRules = map[string]func() []*schema{
 			required(props("keys", &schema{Type: "object", MinProperties: ptrTo(uint64(1))}), "keys"),
 		}}, "no key to let clients in with (give psk, keys or both)")}
 	},
-	// A coap:// peer takes no identity or psk; a coaps:// peer needs both.
-	"Session": func() []*schema {
-		coaps := "a coaps:// peer needs an identity and a psk"
-		return []*schema{
-			when("peer", `^`+ci("coap")+`://`, props(
-				"identity", says(empty(), "only for a coaps:// peer (this one is coap://)"),
-				"psk", says(null(), "only for a coaps:// peer (this one is coap://)"))),
-			when("peer", `^`+ci("coaps")+`://`, required(props(
-				"identity", says(nonEmpty(), coaps),
-				"psk", says(given(), coaps)), "identity", "psk")),
-		}
-	},
+	// A coap:// peer or server takes no identity or psk; a coaps:// one needs both.
+	"Session": func() []*schema { return serverKeys("peer") },
+	"LwM2M":   func() []*schema { return serverKeys("server") },
+	"RD":      func() []*schema { return serverKeys("server") },
 	// A request that sends sensor readings is a POST or PUT without payload, as SenML.
 	"SessionRequest": func() []*schema {
 		senml := []string{"application/senml+json", "application/senml+cbor"}
@@ -351,6 +362,42 @@ var entryRules = map[string]func() []*schema{
 			when("direction", `^`+ci(GPIOOut)+`$`, props("pull", says(empty(), in), "edge", says(empty(), in), "debounce", zero)),
 		}
 	},
+}
+
+// serverKeys are the rules of an entry whose key holds a server's URI: a coap:// URI takes no
+// identity or psk, a coaps:// one needs both.
+func serverKeys(key string) []*schema {
+	coaps := "a coaps:// " + key + " needs an identity and a psk"
+	only := "only for a coaps:// " + key + " (this one is coap://)"
+	return []*schema{
+		when(key, `^`+ci("coap")+`://`, props("identity", says(empty(), only), "psk", says(null(), only))),
+		when(key, `^`+ci("coaps")+`://`, required(props(
+			"identity", says(nonEmpty(), coaps),
+			"psk", says(given(), coaps)), "identity", "psk")),
+	}
+}
+
+// serverURI is the server of the lwm2m or rd section: a URI as a session's peer, or "" for
+// off.
+func serverURI() *schema {
+	return str(`^(`+ci("coap")+`[sS]?://[^/?#@]+)?$`,
+		"coap://host[:port] or coaps://host[:port], with no path, query or fragment; empty for off")()
+}
+
+// endpoint is an endpoint name, or "" for the default.
+func endpoint() *schema {
+	return textPattern(fmt.Sprintf(`^[A-Za-z0-9._:-]{0,%d}$`, maxEndpoint), endpointRule)()
+}
+
+// lwm2mObjectList is the objects of the lwm2m section: each once, device and server among
+// them.
+func lwm2mObjectList() *schema {
+	s := listOf(keyword(false, lwm2mObjects()...), 0, 0, unique)()
+	for _, o := range []string{LwM2MObjectDevice, LwM2MObjectServer} {
+		s.AllOf = append(s.AllOf, says(&schema{Contains: &schema{Type: "string", Pattern: `^` + ci(o) + `$`}},
+			"LwM2M asks objects 3 Device and 1 Server of every client: list both, such as [device, server, sensors]"))
+	}
+	return s
 }
 
 // sharedDefs are the schemas several keys refer to.
@@ -478,6 +525,9 @@ func keyword(empty bool, values ...string) func() *schema {
 			p = `^(` + strings.Join(alts, "|") + `)?$`
 		}
 		msg := "one of " + strings.Join(values[:len(values)-1], ", ") + " or " + values[len(values)-1] + ", in any case"
+		if len(values) == 1 {
+			msg = values[0] + ", in any case"
+		}
 		return says(&schema{Type: "string", AnyOf: []*schema{{Enum: enum}, patternSays(&schema{Pattern: p}, msg)}}, msg)
 	}
 }

@@ -267,6 +267,8 @@ func TestSchemaKeys(t *testing.T) {
 		"Time":           "{time: {zz: 1}}",
 		"Update":         "{update: {zz: 1}}",
 		"Web":            "{web: {zz: 1}}",
+		"LwM2M":          "{lwm2m: {zz: 1}}",
+		"RD":             "{rd: {zz: 1}}",
 		"Sensor":         "{sensors: [{zz: 1}]}",
 		"GPIO":           "{gpio: [{zz: 1}]}",
 	} {
@@ -361,14 +363,18 @@ func TestSchemaEditor(t *testing.T) {
 	// The schema's errorMessage and patternErrorMessage put pigw's rules in the editor where
 	// its own words would be a regular expression or "does not match".
 	inPigwWords := map[string]string{
-		"coap.yaml: bad listen host name":  "names are not looked up",
-		"coap.yaml: bad duration word":     "a duration of 0 or more",
-		"coap.yaml: bad dtls no key":       "no key to let clients in with",
-		"coap.yaml: bad dtls port 5683":    "DTLS uses 5684",
-		"network.yaml: bad dhcp down":      "DHCP needs the interface up",
-		"sessions.yaml: bad coap with psk": "only for a coaps:// peer",
-		"wifi.yaml: bad open with psk":     "not allowed with security open",
-		"wifi.yaml: bad wpa2 without psk":  "this security needs a psk",
+		"coap.yaml: bad listen host name":    "names are not looked up",
+		"lwm2m.yaml: bad coap with identity": "only for a coaps:// server",
+		"lwm2m.yaml: bad endpoint character": "an endpoint name is 1..63",
+		"lwm2m.yaml: bad no device":          "LwM2M asks objects 3 Device and 1 Server",
+		"lwm2m.yaml: bad binding":            "U, in any case",
+		"coap.yaml: bad duration word":       "a duration of 0 or more",
+		"coap.yaml: bad dtls no key":         "no key to let clients in with",
+		"coap.yaml: bad dtls port 5683":      "DTLS uses 5684",
+		"network.yaml: bad dhcp down":        "DHCP needs the interface up",
+		"sessions.yaml: bad coap with psk":   "only for a coaps:// peer",
+		"wifi.yaml: bad open with psk":       "not allowed with security open",
+		"wifi.yaml: bad wpa2 without psk":    "this security needs a psk",
 	}
 	seen := 0
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -110,7 +110,7 @@ func (r SessionRequest) TokenBytes() []byte {
 // for coaps when Peer has none. For a Peer that Validate refuses it returns
 // "", "", 0.
 func (s Session) Parsed() (scheme, host string, port uint16) {
-	p, msg := parsePeer(s.Peer)
+	p, msg := parsePeer(s.Peer, "peer")
 	if msg != "" {
 		return "", "", 0
 	}

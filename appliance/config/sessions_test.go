@@ -784,12 +784,21 @@ sessions:
     identity: pigw
     psk: `+text+`
     requests: [{}]
+lwm2m:
+  server: coaps://leshan
+  identity: pigw
+  psk: `+text+`
+rd:
+  server: coaps://rd
+  identity: pigw
+  psk: "0x5ec7e7"
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.CoAP.DTLS.PSK
-	if string(s) != text || string(c.Sessions[0].PSK) != text || string(c.CoAP.DTLS.Keys[1].Key) != "\x5e\xc7\xe7" {
+	if string(s) != text || string(c.Sessions[0].PSK) != text || string(c.CoAP.DTLS.Keys[1].Key) != "\x5e\xc7\xe7" ||
+		string(c.LwM2M.PSK) != text || string(c.RD.PSK) != "\x5e\xc7\xe7" {
 		t.Fatalf("Parse gave the wrong keys")
 	}
 
@@ -810,15 +819,16 @@ sessions:
 	if err != nil {
 		t.Fatalf("json.Marshal: %v", err)
 	}
-	if !bytes.Contains(js, []byte(`"PSK":"***"`)) || !bytes.Contains(js, []byte(`"Key":"***"`)) {
+	if !bytes.Contains(js, []byte(`"PSK":"***"`)) || !bytes.Contains(js, []byte(`"Key":"***"`)) ||
+		bytes.Count(js, []byte(`"PSK":"***"`)) != 4 {
 		t.Errorf("json.Marshal(config) = %s, want keys as \"***\"", js)
 	}
 
 	var logged bytes.Buffer
 	text1 := slog.New(slog.NewTextHandler(&logged, nil))
-	text1.Info("config", "dtls", c.CoAP.DTLS, "psk", s, "session", c.Sessions[0])
+	text1.Info("config", "dtls", c.CoAP.DTLS, "psk", s, "session", c.Sessions[0], "lwm2m", c.LwM2M, "rd", c.RD)
 	json1 := slog.New(slog.NewJSONHandler(&logged, nil))
-	json1.Info("config", "dtls", c.CoAP.DTLS, "psk", s, "session", c.Sessions[0])
+	json1.Info("config", "dtls", c.CoAP.DTLS, "psk", s, "session", c.Sessions[0], "lwm2m", c.LwM2M, "rd", c.RD)
 
 	shown := []string{
 		string(js),
@@ -827,6 +837,9 @@ sessions:
 		fmt.Sprintf("%v %+v %#v", *c.CoAP.DTLS, *c.CoAP.DTLS, *c.CoAP.DTLS),
 		fmt.Sprintf("%v %+v %#v", c.Sessions, c.Sessions, c.Sessions),
 		fmt.Sprintf("%x %X %q", c.CoAP.DTLS.Keys, c.CoAP.DTLS.Keys, c.CoAP.DTLS.Keys),
+		fmt.Sprintf("%v %+v %#v %x", c.LwM2M, c.LwM2M, c.LwM2M, c.LwM2M),
+		fmt.Sprintf("%v %+v %#v %x", c.RD, c.RD, c.RD, c.RD),
+		fmt.Sprint(c.LwM2M.PSK, c.RD.PSK),
 	}
 	for _, out := range shown {
 		for _, leak := range []string{text, fmt.Sprintf("%x", text), "5ec7e7", "5EC7E7", "[94 199 231]", "^\xc7"} {
@@ -858,13 +871,18 @@ sessions:
     identity: pigw
     psk: {s3cr3t: s3cr3t}
     requests: [{}]
+lwm2m:
+  server: coap://leshan
+  psk: s3cr3t
+rd:
+  psk: 0xs3cr3t
 `))
 	if err == nil {
 		t.Fatal("Parse succeeded, want errors")
 	}
 	msg := strings.ReplaceAll(err.Error(), `"s3cr3t" is not an identity`, "") // an admin, not a key
-	if strings.Contains(msg, "s3cr3t") || strings.Count(err.Error(), "\n") != 6 {
-		t.Errorf("errors show a key or are not 7:\n%v", err)
+	if strings.Contains(msg, "s3cr3t") || strings.Count(err.Error(), "\n") != 8 {
+		t.Errorf("errors show a key or are not 9:\n%v", err)
 	}
 	_, err = Parse("pigw.yaml", []byte("coap:\n  dtls:\n    keys: s3cr3t\n"))
 	if err == nil || strings.Contains(err.Error(), "s3cr3t") {

@@ -21,8 +21,11 @@ import (
 // in lower case; and of the GPIO pins' pull and edge (inputs), initial and
 // restart (outputs), their pins stored as GPIO17 and the rest in lower case;
 // and of update's confirm and trial (stored in lower case), trial_deadline
-// and healthy_after. It leaves web.listen as written: none means the
-// default of the mode pigw runs in (Web.Addresses).
+// and healthy_after; of lwm2m's lifetime, binding (stored in upper case)
+// and objects (stored in lower case); and of rd's lifetime. It leaves
+// web.listen as written: none means the default of the mode pigw runs in
+// (Web.Addresses); and lwm2m.endpoint and rd.endpoint: none means
+// system.hostname (LwM2M.EndpointName, RD.EndpointName).
 //
 // Parse calls Validate; call it for a Config built in Go. The errors then
 // name fields but no file, line or column.
@@ -76,6 +79,8 @@ func (c *Config) validate(at func(path string, key bool) pos, failed func(path s
 	v.sessionSensors(c.Sessions, c.Sensors, "sessions")
 	v.update(&c.Update, "update", c.CoAP.DTLS, "coap.dtls")
 	v.web(&c.Web, "web")
+	v.lwm2m(&c.LwM2M, "lwm2m")
+	v.rd(&c.RD, "rd")
 	return v.errs
 }
 

@@ -53,32 +53,10 @@ func (v *validator) session(s *Session, path string) (nameOK bool) {
 		nameOK = true
 	}
 
-	peer, msg := parsePeer(s.Peer)
-	switch {
-	case s.Peer == "":
+	if s.Peer == "" {
 		v.fail(path+".peer", false, "missing (give a URI such as coap://192.168.0.101 or coaps://[2001:db8::1]:5684)")
-	case msg != "":
-		v.fail(path+".peer", false, "%q: %s", s.Peer, msg)
-	case peer.scheme == "coap":
-		if s.Identity != "" {
-			v.fail(path+".identity", false, "%q: only for a coaps:// peer (this one is coap://)", s.Identity)
-		}
-		if s.PSK != nil {
-			v.fail(path+".psk", false, "only for a coaps:// peer (this one is coap://)")
-		}
-	case peer.scheme == "coaps":
-		const need = "missing (a coaps:// peer needs an identity and a psk)"
-		switch n := len(s.Identity); {
-		case n == 0:
-			v.fail(path+".identity", false, need)
-		case n > maxIdentityLen:
-			v.fail(path+".identity", false, "%d bytes long, more than %d", n, maxIdentityLen)
-		}
-		if s.PSK == nil {
-			v.fail(path+".psk", false, need)
-		} else {
-			v.secret(s.PSK, path+".psk")
-		}
+	} else {
+		v.server(s.Peer, s.Identity, s.PSK, path, "peer")
 	}
 
 	if len(s.Requests) == 0 {
@@ -221,7 +199,44 @@ func checkRequestPath(p string) string {
 	return ""
 }
 
-// peer is a parsed Session.Peer.
+// server checks uri, the URI of a server at path+"."+key (a session's peer, the lwm2m or rd
+// server), which is not empty, and the identity and psk beside it: required with coaps://,
+// not allowed with coap://. Its messages call the URI what key names.
+func (v *validator) server(uri, identity string, psk Secret, path, key string) {
+	p, msg := parsePeer(uri, key)
+	switch {
+	case msg != "":
+		v.fail(path+"."+key, false, "%q: %s", uri, msg)
+	case p.scheme == "coap":
+		if identity != "" {
+			v.fail(path+".identity", false, "%q: only for a coaps:// %s (this one is coap://)", identity, key)
+		}
+		if psk != nil {
+			v.fail(path+".psk", false, "only for a coaps:// %s (this one is coap://)", key)
+		}
+	case p.scheme == "coaps":
+		need := fmt.Sprintf("missing (a coaps:// %s needs an identity and a psk)", key)
+		if identity == "" {
+			v.fail(path+".identity", false, "%s", need)
+		}
+		if psk == nil {
+			v.fail(path+".psk", false, "%s", need)
+		}
+		v.keys(identity, psk, path)
+	}
+}
+
+// keys checks the lengths of an identity and a psk that are given, without showing the psk.
+func (v *validator) keys(identity string, psk Secret, path string) {
+	if n := len(identity); n > maxIdentityLen {
+		v.fail(path+".identity", false, "%d bytes long, more than %d", n, maxIdentityLen)
+	}
+	if psk != nil {
+		v.secret(psk, path+".psk")
+	}
+}
+
+// peer is a parsed Session.Peer, or the server of the lwm2m or rd section.
 type peer struct {
 	scheme string // "coap" or "coaps"
 	host   string // without brackets
@@ -229,8 +244,8 @@ type peer struct {
 }
 
 // parsePeer parses coap://host[:port] or coaps://host[:port], or says what
-// is wrong with it.
-func parsePeer(s string) (peer, string) {
+// is wrong with it; what names it in the message ("peer", "server").
+func parsePeer(s, what string) (peer, string) {
 	const form = "write coap://host[:port] or coaps://host[:port]"
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
@@ -246,7 +261,7 @@ func parsePeer(s string) (peer, string) {
 		return peer{}, fmt.Sprintf("scheme %q is not coap or coaps", scheme)
 	}
 	if strings.ContainsAny(rest, "/?#") {
-		return peer{}, "a peer has no path, query or fragment (" + form + ")"
+		return peer{}, "a " + what + " has no path, query or fragment (" + form + ")"
 	}
 	if strings.Contains(rest, "@") {
 		return peer{}, `user info (before "@") is not allowed`

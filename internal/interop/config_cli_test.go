@@ -155,6 +155,14 @@ wifi:
   networks:
     - {ssid: home, psk: "wifi passphrase text"}
     - {ssid: raw, psk: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
+lwm2m:
+  server: coaps://127.0.0.1
+  identity: dave
+  psk: lwm2m-psk-text
+rd:
+  server: coaps://127.0.0.1
+  identity: erin
+  psk: "0xd1d1d1d1"
 `
 
 // TestConfigShowMasksSecrets: pigw config show prints the effective configuration as
@@ -168,7 +176,7 @@ func TestConfigShowMasksSecrets(t *testing.T) {
 	if r.Code != 0 || r.Stderr != "" {
 		t.Fatalf("want exit 0 and no errors\n%s", r)
 	}
-	for _, s := range []string{"dtls-psk-text", "alice-key-text", "0b0b0b", "c0ffee", "wifi passphrase", "0123456789abcdef", "psk-text", "key-text"} {
+	for _, s := range []string{"dtls-psk-text", "alice-key-text", "0b0b0b", "c0ffee", "wifi passphrase", "0123456789abcdef", "psk-text", "key-text", "d1d1d1"} {
 		if strings.Contains(r.Stdout, s) {
 			t.Errorf("config show shows a key (%q):\n%s", s, r.Stdout)
 		}
