@@ -3,6 +3,7 @@ package lwm2mtest
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -54,22 +55,33 @@ func (c *lwClient) send(m message.Message) {
 // receive returns the next datagram from the server's port, or fails the test after 10 s.
 func (c *lwClient) receive() message.Message {
 	c.t.Helper()
-	b := make([]byte, 2048)
-	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		n, from, err := c.conn.ReadFromUDP(b)
-		if err != nil {
-			c.t.Fatalf("client %s: %v", c.addr(), err)
-		}
-		if from.Port != c.srv.Port {
-			c.t.Fatalf("a datagram from %s, not from the server's port %d", from, c.srv.Port)
-		}
-		m := message.Message{Options: make(message.Options, 0, 16)}
-		if _, err := coder.DefaultCoder.Decode(b[:n], &m); err != nil {
-			c.t.Fatalf("undecodable datagram % x: %v", b[:n], err)
-		}
-		return m
+	m, ok := c.receiveWithin(10 * time.Second)
+	if !ok {
+		c.t.Fatalf("client %s: nothing from the server in 10 s", c.addr())
 	}
+	return m
+}
+
+// receiveWithin returns the next datagram from the server's port, false after d.
+func (c *lwClient) receiveWithin(d time.Duration) (message.Message, bool) {
+	c.t.Helper()
+	b := make([]byte, 2048)
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	n, from, err := c.conn.ReadFromUDP(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return message.Message{}, false
+	}
+	if err != nil {
+		c.t.Fatalf("client %s: %v", c.addr(), err)
+	}
+	if from.Port != c.srv.Port {
+		c.t.Fatalf("a datagram from %s, not from the server's port %d", from, c.srv.Port)
+	}
+	m := message.Message{Options: make(message.Options, 0, 16)}
+	if _, err := coder.DefaultCoder.Decode(b[:n], &m); err != nil {
+		c.t.Fatalf("undecodable datagram % x: %v", b[:n], err)
+	}
+	return m, true
 }
 
 // request sends a CON request to the server and returns its piggybacked answer.
@@ -161,7 +173,20 @@ func served(t *testing.T, c *lwClient, call func(context.Context) (Reply, error)
 		r, err := call(ctx)
 		done <- result{r, err}
 	}()
-	handle(c.receive())
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if m, ok := c.receiveWithin(100 * time.Millisecond); ok {
+			handle(m)
+			break
+		}
+		select {
+		case res := <-done:
+			t.Fatalf("the client got no request; the call returned %v, %v", res.r, res.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("client %s: no request in 10 s", c.addr())
+		}
+	}
 	res := <-done
 	if res.err != nil {
 		t.Fatal(res.err)

@@ -83,7 +83,8 @@ func (e Event) String() string {
 	case HarnessError:
 		return fmt.Sprintf("%s %s", e.Kind, e.Error)
 	}
-	return fmt.Sprintf("%s id=%s ep=%s query=%q payload=%q from=%s", e.Kind, e.ID, e.Endpoint, e.Query, e.Payload, e.From)
+	return fmt.Sprintf("%s id=%s location=%q ep=%q lt=%q lwm2m=%q b=%q query=%q format=%d con=%v payload=%q from=%s",
+		e.Kind, e.ID, e.Location, e.Endpoint, e.Lifetime, e.Version, e.Binding, e.Query, e.Format, e.Confirmable, e.Payload, e.From)
 }
 
 // Next returns the oldest event of that kind that no Next or WaitEvent has returned yet,

@@ -3,7 +3,6 @@ package lwm2mtest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -96,8 +95,8 @@ func (s *Server) Write(ctx context.Context, ep, path string, format Format, payl
 	return s.call(ctx, command{Op: "write", Endpoint: ep, Path: path, Format: format, Payload: payload})
 }
 
-// Execute has lwm2m-node-lib send POST /O/I/R with args as the payload ("" for none). Like the
-// library, it sends Content-Format text/plain even without a payload.
+// Execute has lwm2m-node-lib send POST /O/I/R with args as the payload ("" for none). The
+// library sends Content-Format text/plain even without a payload; a client must take that.
 func (s *Server) Execute(ctx context.Context, ep, path, args string) (Reply, error) {
 	return s.call(ctx, command{Op: "execute", Endpoint: ep, Path: path, Args: args})
 }
@@ -168,7 +167,7 @@ func (s *Server) roundTrip(ctx context.Context, c command) (reply, error) {
 		case r.err != nil:
 			return reply{}, fmt.Errorf("%s %s at %q: %w", c.Op, c.Path, c.Endpoint, r.err)
 		case !r.OK:
-			return reply{}, fmt.Errorf("%s %s at %q: %w", c.Op, c.Path, c.Endpoint, errors.New(r.Error))
+			return reply{}, fmt.Errorf("%s %s at %q: %s", c.Op, c.Path, c.Endpoint, r.Error)
 		}
 		return r, nil
 	case <-ctx.Done():
