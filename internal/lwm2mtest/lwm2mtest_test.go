@@ -322,3 +322,29 @@ func TestObserveCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartEmpty: a server stopped and started again on its port has forgotten the
+// registration, answers an Update with 4.04, and takes a new Register: what a client's
+// "register again" path is tested with.
+func TestRestartEmpty(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	c := newClient(t, s.Port())
+	ctx := ctxT(t)
+	id := c.register("lwpeer-restart", 60, "</1/0>")
+	s.Stop()
+	if _, err := s.List(ctx); err == nil || !strings.Contains(err.Error(), "exited") {
+		t.Errorf("List after Stop: %v, want the harness gone", err)
+	}
+	s2 := StartOn(t, s.Port())
+	if s2.Port() != s.Port() {
+		t.Fatalf("restarted on port %d, want %d", s2.Port(), s.Port())
+	}
+	if a := c.request(codes.POST, "rd/"+id, nil, -1, nil); a.Code != codes.NotFound {
+		t.Errorf("Update after the restart: %v, want 4.04", a.Code)
+	}
+	c.register("lwpeer-restart", 60, "</1/0>")
+	if reg, err := s2.Next(ctx, Register); err != nil || reg.Endpoint != "lwpeer-restart" {
+		t.Errorf("register after the restart: %v, %v", reg, err)
+	}
+}
