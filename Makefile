@@ -4,7 +4,7 @@ BIN     := bin/pigw
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run image update firmware wpa-supplicant test test-deps test-vm test-powercut test-update-powercut test-editor yaml-language-server vm-kernel bench lint fuzz screenshot clean flash pi3-emulated
+.PHONY: build run image update firmware wpa-supplicant test test-deps lwm2m-peer test-vm test-powercut test-update-powercut test-editor yaml-language-server vm-kernel bench lint fuzz screenshot clean flash pi3-emulated
 
 PIGW_VM_KERNEL_DIR ?= /var/cache/pigw-vm
 PIGW_VM_ARM64_DIR ?= /var/cache/pigw-vm-arm64
@@ -67,8 +67,8 @@ wpa-supplicant:
 	bash image/fetch-arm64-programs.sh $(WPA_SUPPLICANT_DIR) wpasupplicant:wpa_supplicant
 
 ## test: installs what the tests need (libcoap's client and server, iproute2, chrony, wpa_supplicant, dnsmasq,
-## mtools, device-tree-compiler, python3-jsonschema) and the YAML language server, then vet and every
-## test with the race detector.
+## mtools, device-tree-compiler, python3-jsonschema, the LwM2M test server) and the YAML language server,
+## then vet and every test with the race detector.
 test: test-deps yaml-language-server
 	$(GO) vet ./...
 	PIGW_YAML_LANGUAGE_SERVER=$(YLS) $(GO) test -race -count=1 -timeout 20m $(UNIT_PKGS)
@@ -106,10 +106,26 @@ yaml-language-server:
 test-editor: yaml-language-server
 	PIGW_YAML_LANGUAGE_SERVER=$(YLS) $(GO) test -count=1 -run TestSchemaEditor -v ./appliance/config/
 
+## lwm2m-peer: the LwM2M server the LwM2M tests register with (internal/lwm2mtest): npm's
+## lwm2m-node-lib 1.4.0 and its dependencies, installed with npm ci from the committed lockfile
+## into LWM2M_PEER_DIR, again only when the lockfile changed. lwm2m-node-lib is AGPL-3.0: it is a
+## test tool run as its own process, never part of pigw's binary or the image.
+LWM2M_PEER_DIR ?= /var/cache/pigw-lwm2m-peer
+LWM2M_PEER_SRC := internal/lwm2mtest/peer
+export PIGW_LWM2M_PEER = $(LWM2M_PEER_DIR)
+lwm2m-peer:
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	@cmp -s $(LWM2M_PEER_SRC)/package-lock.json $(LWM2M_PEER_DIR)/installed-lock.json || { \
+		echo "installing lwm2m-node-lib from $(LWM2M_PEER_SRC)/package-lock.json into $(LWM2M_PEER_DIR)"; \
+		mkdir -p $(LWM2M_PEER_DIR) && rm -f $(LWM2M_PEER_DIR)/installed-lock.json \
+		&& cp $(LWM2M_PEER_SRC)/package.json $(LWM2M_PEER_SRC)/package-lock.json $(LWM2M_PEER_DIR)/ \
+		&& npm ci --prefix $(LWM2M_PEER_DIR) --no-audit --no-fund --silent \
+		&& cp $(LWM2M_PEER_SRC)/package-lock.json $(LWM2M_PEER_DIR)/installed-lock.json; }
+
 # NO_SERVICE_START prefixes an apt-get install: the packages' daemons (avahi-daemon, chronyd,
 # dnsmasq) must not start on the machine's own network; the tests start them in namespaces.
 NO_SERVICE_START = bash internal/netnstest/no-service-start.sh
-test-deps:
+test-deps: lwm2m-peer
 	@command -v coap-client-notls >/dev/null && command -v coap-server-notls >/dev/null && command -v ip >/dev/null \
 		&& command -v chronyd >/dev/null && command -v wpa_supplicant >/dev/null && { command -v dnsmasq || test -x /usr/sbin/dnsmasq; } >/dev/null \
 		&& command -v sfdisk >/dev/null && command -v mdir >/dev/null && command -v unsquashfs >/dev/null && command -v e2fsck >/dev/null \
