@@ -50,7 +50,8 @@ update: image build
 	./$(BIN) update --identity $(IDENTITY) --psk-file $(PSK_FILE) coaps://$(HOST) $(IMAGE:.img=.update)
 
 ## pi3-emulated: the image booted on QEMU's emulated Raspberry Pi 3 B, its serial console on
-## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683. The card is a fresh copy of the
+## this terminal (Ctrl-a x quits), CoAP on 127.0.0.1:15683, the status page on
+## http://127.0.0.1:18080/. The card is a fresh copy of the
 ## image each time, bin/pigw-rpi-emulated.img; CARD_SIZE=4G makes it larger.
 CARD_SIZE ?=
 pi3-emulated: image vm-kernel

@@ -65,7 +65,7 @@ coap:
 	t.Run("avahi-browse", func(t *testing.T) {
 		for _, svc := range []struct{ typ, port string }{{"_coap._udp", "5683"}, {"_coaps._udp", "5684"}, {"_http._tcp", "8080"}} {
 			start := time.Now()
-			out := avahi.run(t, ipBin, cl, env, avahi.browse, "-rpt", svc.typ)
+			out := avahi.run(t, ipBin, cl, env, avahi.browse, "-rptk", svc.typ) // -k: the type as sent, not avahi's name for it ("Web Site")
 			t.Logf("avahi-browse -rpt %s: %v", svc.typ, time.Since(start).Round(time.Millisecond))
 			// =;eth0;IPv4;pigw-mdns;_coap._udp;local;pigw-mdns.local;10.77.N.200;5683;"board=..." "version=..."
 			want := regexp.MustCompile(`(?m)^=;eth0;IPv4;pigw-mdns;` + regexp.QuoteMeta(svc.typ) + `;local;pigw-mdns\.local;` +

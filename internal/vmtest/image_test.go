@@ -99,12 +99,13 @@ func TestImageBoot(t *testing.T) {
 	if info["version"] != "vmtest" {
 		t.Errorf("/sys/info version %v, want vmtest", info["version"])
 	}
-	checkStatusPage(t, vm)
+	checkStatusPage(t, vm, "eth0")
 }
 
-// checkStatusPage fetches the status page and /api/status from the guest's port 80 and checks
-// that they name the image's host and version, and eth0's lease.
-func checkStatusPage(t *testing.T, vm *VM) {
+// checkStatusPage fetches the status page and /api/status from the guest's port 80, checks
+// that they name the image's host and version and link's lease from QEMU's DHCP server, and
+// returns the status.
+func checkStatusPage(t *testing.T, vm *VM, link string) web.Snapshot {
 	t.Helper()
 	base := "http://" + vm.HostTCPAddr(80)
 	hc := &http.Client{Timeout: 10 * time.Second}
@@ -134,11 +135,12 @@ func checkStatusPage(t *testing.T, vm *VM) {
 		t.Errorf("/api/status system %+v, want host pigw, version vmtest", st.System)
 	}
 	if !slices.ContainsFunc(st.Network.Links, func(l web.Link) bool {
-		return l.Name == "eth0" && l.Lease != nil && l.Lease.Address == "10.0.2.15/24"
+		return l.Name == link && l.Lease != nil && l.Lease.Address == "10.0.2.15/24"
 	}) {
-		t.Errorf("/api/status: no eth0 with its lease 10.0.2.15/24:\n%s", body)
+		t.Errorf("/api/status: no %s with its lease 10.0.2.15/24:\n%s", link, body)
 	}
 	t.Logf("status page: %d bytes, /api/status %d bytes", len(page), len(body))
+	return st
 }
 
 // editedConfig is what a user writes onto the card's boot partition: a resource of their

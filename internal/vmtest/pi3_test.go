@@ -59,7 +59,7 @@ func TestPi3Image(t *testing.T) {
 	img, res := builtImage(t)
 	replaceBootFile(t, img, res, "pigw.yaml", pi3Config)
 
-	vm := StartPi(t, PiOptions{Image: img, CardSize: 2 << 30, ForwardUDP: []int{5683}})
+	vm := StartPi(t, PiOptions{Image: img, CardSize: 2 << 30, ForwardUDP: []int{5683}, ForwardTCP: []int{80}})
 	s := session(t, vm, false)
 	pi3FirstAnswer(t, vm, s)
 	waitFor(t, vm, `msg="DHCP lease" link=usb0 address=10\.0\.2\.15`, 30*time.Second)
@@ -83,6 +83,10 @@ func TestPi3Image(t *testing.T) {
 		t.Errorf("/sys/info watchdog %+v: want the BCM2835's, inactive", info.Watchdog)
 	}
 	waitFor(t, vm, `msg="hardware watchdog not used: system.watchdog is false"`, 5*time.Second)
+	// The status page on the Pi's port 80, with the board the emulated firmware wrote.
+	if st := checkStatusPage(t, vm, "usb0"); st.System.Board != info.Board {
+		t.Errorf("status page board %q, want %q as /sys/info", st.System.Board, info.Board)
+	}
 	vm.Kill() // a power cut
 
 	// The user edits the card: pigw.yaml, and config.txt moves the serial console to the
