@@ -1,6 +1,7 @@
 package coap
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -94,5 +95,52 @@ func TestAnswerOptions(t *testing.T) {
 	}
 	if r.Code != Code(codes.Created) || len(loc) != 2 || loc[0] != "rd" || loc[1] != "42" {
 		t.Errorf("answer %s with Location-Path %q, want 2.01 with [rd 42]", r.Code, loc)
+	}
+}
+
+// TestResponseBytesBlockwise counts every block of a Block1 request, through Do and Upload.
+func TestResponseBytesBlockwise(t *testing.T) {
+	body := []byte("</1/0>,</3/0>,</3303/0>,</3303/1>,</3304/0>") // 43 bytes: blocks of 16, 16, 11
+	for _, upload := range []bool{false, true} {
+		peer := newRawPeer(t)
+		_, s := testSession(t, peer.addr(), SessionOptions{Timeout: 3 * time.Second})
+		done := make(chan Response, 1)
+		req := NewRequest(POST, "rd?ep=pigw")
+		req.BlockSize = 16
+		go func() {
+			if upload {
+				r, _ := s.Upload(context.Background(), req, bytes.NewReader(body), int64(len(body)), 0, nil)
+				done <- r
+				return
+			}
+			req.Payload = body
+			r, _ := s.Do(context.Background(), req)
+			done <- r
+		}()
+		wantSent, wantRecv := 0, 0
+		for i := 0; ; i++ {
+			m, from := peer.recv(3 * time.Second)
+			if m == nil {
+				t.Fatalf("no block %d", i)
+			}
+			wantSent += encodedLen(t, m)
+			b1, _ := m.Options.GetUint32(message.Block1)
+			answer := &message.Message{Type: message.Acknowledgement, Code: codes.Continue, MessageID: m.MessageID, Token: m.Token}
+			answer.Options, _, _ = answer.Options.AddUint32(make([]byte, 4), message.Block1, b1)
+			last := b1&8 == 0
+			if last {
+				answer.Code = codes.Changed
+			}
+			wantRecv += encodedLen(t, answer)
+			peer.send(from, answer)
+			if last {
+				break
+			}
+		}
+		r := <-done
+		t.Logf("upload %v: %d bytes of body in blocks of 16: sent %d bytes, received %d bytes", upload, len(body), r.Sent, r.Received)
+		if r.Code != Changed || r.Sent != wantSent || r.Received != wantRecv {
+			t.Errorf("upload %v: %s, Sent, Received = %d, %d; the peer saw %d and sent %d", upload, r.Code, r.Sent, r.Received, wantSent, wantRecv)
+		}
 	}
 }
