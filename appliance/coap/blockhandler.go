@@ -80,6 +80,9 @@ func (w *worker) callBlockHandler(rq *request, r *Resource, m Method, rep *reply
 	if a.ContentFormat != NoMediaType {
 		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
 	}
+	for _, o := range a.Options {
+		rep.addBytes(message.OptionID(o.ID), o.Value)
+	}
 	rep.payload = a.Payload
 	return true
 }

@@ -3,6 +3,7 @@ package coap
 import (
 	"net/netip"
 
+	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 )
 
@@ -23,6 +24,9 @@ type Answer struct {
 	ContentFormat MediaType // NoMediaType for none
 	Payload       []byte
 	Size1         int64 // with 4.13, the largest body the resource takes (RFC 7959 §4); 0 for none
+	// Options are more options, sent as given: the Location-Path of what a POST created
+	// (RFC 7252 §5.10.7), say.
+	Options []Option
 }
 
 // Codes handlers answer with, named as in RFC 7252.
@@ -68,6 +72,9 @@ func (w *worker) callHandler(rq *request, r *Resource, m Method, rep *reply) boo
 	rep.code = codes.Code(a.Code)
 	if a.ContentFormat != NoMediaType {
 		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
+	}
+	for _, o := range a.Options {
+		rep.addBytes(message.OptionID(o.ID), o.Value)
 	}
 	rep.payload = a.Payload
 	return true

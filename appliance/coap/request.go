@@ -102,6 +102,16 @@ type Response struct {
 	RTT        time.Duration
 	Peer       string
 	Err        error // nil, or wraps ErrTimeout, ErrReset or a transport error
+	// Sent and Received count the bytes of the CoAP messages of the request, as encoded in
+	// the datagrams: every transmission and block, and the empty ACKs either way. UDP and IP
+	// headers and DTLS records are not counted.
+	Sent, Received int
+}
+
+// tally adds the byte counts of an earlier message of the same request.
+func (r *Response) tally(earlier Response) {
+	r.Sent += earlier.Sent
+	r.Received += earlier.Received
 }
 
 // Errors a Response carries when no answer came.

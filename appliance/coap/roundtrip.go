@@ -71,7 +71,9 @@ func (s *Session) do(ctx context.Context, req Request, firstMID uint16) Response
 			if num == 0 {
 				w.size1 = len(req.Payload)
 			}
-			resp = s.roundTrip(ctx, &req, token, w)
+			next := s.roundTrip(ctx, &req, token, w)
+			next.tally(resp)
+			resp = next
 			if resp.Err != nil || !more || resp.Code != Code(codes.Continue) {
 				break
 			}
@@ -105,7 +107,9 @@ func (s *Session) rest(ctx context.Context, req *Request, token []byte, resp Res
 			first.Method, first.Payload = GET, nil
 		}
 		v, _ := blockwise.EncodeBlockOption(maxSZX, 0, false)
-		resp = s.roundTrip(ctx, &first, token, wire{mid: s.nextMID(), payload: first.Payload, block2: v, hasB2: true, observe: -1})
+		next := s.roundTrip(ctx, &first, token, wire{mid: s.nextMID(), payload: first.Payload, block2: v, hasB2: true, observe: -1})
+		next.tally(r)
+		resp = next
 	}
 	resp.Err = fmt.Errorf("the representation from %s changed during each of 3 block-wise transfers", s.peer)
 	return resp
@@ -133,7 +137,9 @@ func (s *Session) blocks(ctx context.Context, req *Request, token []byte, resp R
 		if req.Method != GET && req.Method != FETCH {
 			follow.Method, follow.Payload = GET, nil
 		}
+		earlier := resp
 		resp = s.roundTrip(ctx, &follow, token, wire{mid: s.nextMID(), payload: follow.Payload, block2: next, hasB2: true, observe: -1})
+		resp.tally(earlier)
 		if e, ok := resp.option(message.ETag); resp.Err == nil && resp.Code.Class() == 2 && tagged && (!ok || string(e) != string(etag)) {
 			return resp, true
 		}

@@ -52,6 +52,8 @@ type exchange struct {
 	timer    *time.Timer
 	acked    bool
 	finished bool
+	sentB    int // bytes sent and received for this message, see Response.Sent
+	recvB    int
 	done     chan Response
 }
 
@@ -165,6 +167,7 @@ func (s *Session) transmit(ex *exchange) error {
 	}
 	s.byToken[ex.token] = ex
 	ex.sent = time.Now()
+	ex.sentB += len(ex.msg)
 	s.mu.Unlock()
 	if _, err := s.conn.Write(ex.msg); err != nil {
 		s.finish(ex, Response{Err: fmt.Errorf("send to %s: %w", s.peer, err)})
@@ -187,6 +190,7 @@ func (s *Session) retransmit(ex *exchange) {
 		return
 	}
 	ex.tries++
+	ex.sentB += len(ex.msg)
 	ex.timeout *= 2
 	ex.timer = time.AfterFunc(ex.timeout, func() { s.retransmit(ex) })
 	s.mu.Unlock()
@@ -210,6 +214,7 @@ func (s *Session) finish(ex *exchange, r Response) {
 	if s.byToken[ex.token] == ex {
 		delete(s.byToken, ex.token)
 	}
+	r.Sent, r.Received = ex.sentB, ex.recvB
 	s.mu.Unlock()
 	r.RTT = time.Since(ex.sent)
 	r.Peer = s.String()
@@ -254,10 +259,11 @@ func (s *Session) datagram(b []byte) {
 		}
 		return
 	}
-	s.receive(&m)
+	s.receive(&m, len(b))
 }
 
-func (s *Session) receive(m *message.Message) {
+// receive takes a decoded message of n bytes.
+func (s *Session) receive(m *message.Message, n int) {
 	mid := uint16(m.MessageID)
 	switch m.Type {
 	case message.Acknowledgement, message.Reset:
@@ -266,6 +272,9 @@ func (s *Session) receive(m *message.Message) {
 		}
 		s.mu.Lock()
 		ex := s.byMID[mid]
+		if ex != nil {
+			ex.recvB += n
+		}
 		if ex != nil && m.Code == codes.Empty && m.Type == message.Acknowledgement {
 			ex.acked = true // a separate response follows (RFC 7252 §5.2.2)
 			if ex.timer != nil {
@@ -296,6 +305,12 @@ func (s *Session) receive(m *message.Message) {
 	duplicate := m.Type == message.Confirmable && s.seen(mid)
 	if m.Type == message.Confirmable && known && !duplicate {
 		s.remember(mid)
+	}
+	if ex != nil && !duplicate {
+		ex.recvB += n
+		if m.Type == message.Confirmable {
+			ex.sentB += 4 // the empty ACK sent below
+		}
 	}
 	s.mu.Unlock()
 	switch {

@@ -51,7 +51,9 @@ func (s *Session) Upload(ctx context.Context, req Request, body io.ReaderAt, siz
 		if first {
 			w.size1, first = int(min(size, 0xffffffff)), false
 		}
-		resp = s.blockTrip(ctx, &req, token, w)
+		next := s.blockTrip(ctx, &req, token, w)
+		next.tally(resp)
+		resp = next
 		if resp.Err != nil {
 			return resp, resp.Err
 		}
