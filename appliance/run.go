@@ -125,6 +125,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	var rd *rdRegistrar
+	if cfg.RD.Enabled() {
+		if rd, err = newRDRegistrar(cfg, srv, lines.logger(log, "rd")); err != nil {
+			return fmt.Errorf("rd: %w", err)
+		}
+	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
 
@@ -168,6 +174,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		if cfg.System.MDNSOn(opts.ManageNetwork) {
 			subs = append(subs, responder)
+		}
+		if rd != nil {
+			subs = append(subs, rd)
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()
