@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // secretYAML sets every secret of the configuration, each to a marker of its own.
@@ -81,7 +82,7 @@ func secretValues(v reflect.Value, path string, out map[string][]string) {
 // TestNoSecretOnPage: with every secret of the configuration set, none shows on the page, in
 // the API or in the event streams, as text, hex or base64.
 func TestNoSecretOnPage(t *testing.T) {
-	yaml := strings.Replace(secretYAML, "DTLS", fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t)), 1)
+	yaml := strings.Replace(secretYAML, "DTLS", fmt.Sprintf("127.0.0.1:%d", freeport.MustUDP(t)), 1)
 	cfg, err := config.Parse("pigw.yaml", []byte(strings.NewReplacer("COAP", "127.0.0.1:1", "WEB", "127.0.0.1:1").Replace(yaml)))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,26 +15,16 @@ import (
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
 	"github.com/pigw/pigw/appliance/web"
+	"github.com/pigw/pigw/internal/freeport"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 )
-
-// freeTCPPort returns a TCP port free on 127.0.0.1 a moment ago.
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // runWithPage runs the appliance on yaml (COAP and WEB replaced by free ports) until the test
 // ends, and returns the page's base URL and the CoAP address.
 func runWithPage(t *testing.T, yaml string) (base, coapAddr string, stateDir string) {
 	t.Helper()
-	coapAddr = fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
-	webAddr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	coapAddr = fmt.Sprintf("127.0.0.1:%d", freeport.MustUDP(t))
+	webAddr := fmt.Sprintf("127.0.0.1:%d", freeport.MustTCP(t))
 	yaml = strings.NewReplacer("COAP", coapAddr, "WEB", webAddr).Replace(yaml)
 	cfg, err := config.Parse("pigw.yaml", []byte(yaml))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,19 +13,11 @@ import (
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/logring"
+	"github.com/pigw/pigw/internal/freeport"
 )
 
-func freeUDPPort(t *testing.T) int {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 func TestRunSysResources(t *testing.T) {
-	port, dport := freeUDPPort(t), freeUDPPort(t)
+	port, dport := freeport.MustUDP(t), freeport.MustUDP(t)
 	cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf(`
 coap:
   listen: ["127.0.0.1:%d"]

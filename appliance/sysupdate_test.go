@@ -20,6 +20,7 @@ import (
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/bundle"
 	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // trialCard is a card as an Updater sees it, with slot B a file.
@@ -122,7 +123,7 @@ func TestSysUpdateTrialActions(t *testing.T) {
 			card := &trialCard{running: "a", committed: "a", slot: filepath.Join(t.TempDir(), "slot-b")}
 			stateDir := t.TempDir()
 			u := trialUpdater(t, card, filepath.Join(stateDir, "update"))
-			port, dport := freeUDPPort(t), freeUDPPort(t)
+			port, dport := freeport.MustUDP(t), freeport.MustUDP(t)
 			cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf("coap:\n  listen: [\"127.0.0.1:%d\"]\n  dtls:\n    listen: [\"127.0.0.1:%d\"]\n    keys: {admin: adminkey, user: userkey}\n    admins: [admin]\nupdate:\n  confirm: admin\nweb: {listen: []}\n", port, dport)))
 			if err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // TestWebAddressTaken: a page whose port is taken is a subsystem that fails and is tried
@@ -23,7 +24,7 @@ func TestWebAddressTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer blocker.Close()
-	coapAddr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
+	coapAddr := fmt.Sprintf("127.0.0.1:%d", freeport.MustUDP(t))
 	cfg, err := config.Parse("pigw.yaml", []byte(fmt.Sprintf("coap: {listen: [%q]}\nweb: {listen: [%q]}\n", coapAddr, blocker.Addr())))
 	if err != nil {
 		t.Fatal(err)

@@ -13,20 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigw/pigw/internal/freeport"
 	"github.com/pigw/pigw/internal/netnstest"
 	"github.com/vishvananda/netns"
 )
-
-// freeTCPPort returns a TCP port free on 127.0.0.1 a moment ago.
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // webConfig is the seed example with a simulated sensor and the page on addr.
 func webConfig(addr string) string {
@@ -36,7 +26,7 @@ func webConfig(addr string) string {
 // startWithPage runs pigw with the page on a free port and returns it and the page's URL.
 func startWithPage(t *testing.T) (*server, string) {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", freeport.MustTCP(t))
 	s := startServer(t, webConfig(addr))
 	base := "http://" + addr
 	waitHTTP(t, http.DefaultClient, base+"/api/system")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pigw/pigw/internal/freeport"
 	"github.com/pigw/pigw/internal/pifw"
 )
 
@@ -67,8 +68,8 @@ func StartCard(t testing.TB, o CardOptions) *Card {
 	}
 	c := &Card{t: t, o: o, changed: make(chan struct{})}
 	var err error
-	if c.ports, err = freePorts(o.ForwardUDP, freeUDPPort); err == nil {
-		c.tcp, err = freePorts(o.ForwardTCP, freeTCPPort)
+	if c.ports, err = freePorts(o.ForwardUDP, freeport.UDP); err == nil {
+		c.tcp, err = freePorts(o.ForwardTCP, freeport.TCP)
 	}
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // These tests boot the real pigw binary as PID 1 (/init) in QEMU with Debian's kernel, a
@@ -390,7 +391,7 @@ func chronyd(t *testing.T) int {
 		}
 		t.Skip("chronyd missing: apt-get install chrony")
 	}
-	port, err := freeUDPPort()
+	port, err := freeport.UDP()
 	if err != nil {
 		t.Fatal(err)
 	}

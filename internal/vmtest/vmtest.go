@@ -45,6 +45,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // DefaultKernelDir is where fetch-kernel.sh puts the kernel when PIGW_VM_KERNEL_DIR is unset.
@@ -256,8 +258,8 @@ func newVM(t testing.TB, forwardUDP, forwardTCP []int) *VM {
 		done:    make(chan struct{}),
 	}
 	var err error
-	if vm.ports, err = freePorts(forwardUDP, freeUDPPort); err == nil {
-		vm.tcp, err = freePorts(forwardTCP, freeTCPPort)
+	if vm.ports, err = freePorts(forwardUDP, freeport.UDP); err == nil {
+		vm.tcp, err = freePorts(forwardTCP, freeport.TCP)
 	}
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)
@@ -454,25 +456,6 @@ func (vm *VM) exitErr() error {
 		return fmt.Errorf("vmtest: QEMU: %v: %s", vm.waitErr, strings.TrimSpace(vm.stderr.String()))
 	}
 	return nil
-}
-
-// freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // consoleBuf collects output and wakes waiters on every write.
