@@ -34,6 +34,14 @@ sessions:
 wifi:
   networks:
     - {ssid: home, psk: MARKER-wifi-psk-e81f}
+lwm2m:
+  server: coaps://127.0.0.1:9
+  identity: me
+  psk: MARKER-lwm2m-psk-d42c
+rd:
+  server: coaps://127.0.0.1:9
+  identity: me
+  psk: MARKER-rd-psk-19be
 web:
   listen: ["WEB"]
 `
