@@ -68,16 +68,11 @@ func (r *rdRegistrar) Run(ctx context.Context) error {
 // register finds the directory's registration resource and keeps the registration until ctx
 // is done (nil), or returns why it could not begin.
 func (r *rdRegistrar) register(ctx context.Context) error {
-	_, host, port := r.cfg.Parsed()
-	opts := coap.SessionOptions{Identity: r.cfg.Identity}
-	if len(r.cfg.PSK) > 0 {
-		opts.PSK = []byte(r.cfg.PSK)
-	}
-	s, err := r.client.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
+	s, err := r.dial()
 	if err != nil {
 		return err
 	}
-	defer r.client.RemoveSession(s)
+	defer func() { r.client.RemoveSession(s) }()
 	path, err := rdRegistrationPath(ctx, s)
 	if err != nil {
 		return err
@@ -88,6 +83,16 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 	}
 	reg, err := registration.New(registration.Config{
 		Conn: s, Server: r.cfg.Server, Path: path, Endpoint: r.endpoint,
+		// A coaps session does not outlive the directory's restart: dial again.
+		Reconnect: func(context.Context) (registration.Conn, error) {
+			fresh, err := r.dial()
+			if err != nil {
+				return nil, err
+			}
+			r.client.RemoveSession(s)
+			s = fresh
+			return fresh, nil
+		},
 		Params:   []string{"base=" + base},
 		Lifetime: time.Duration(r.cfg.Lifetime),
 		Links:    func() []byte { return []byte(r.srv.LinkFormat()) },
@@ -98,6 +103,16 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 	}
 	r.log.Info("registering with the resource directory", "server", r.cfg.Server, "path", path, "endpoint", r.endpoint, "base", base)
 	return reg.Run(ctx)
+}
+
+// dial opens a session to the directory, over DTLS for coaps.
+func (r *rdRegistrar) dial() (*coap.Session, error) {
+	_, host, port := r.cfg.Parsed()
+	opts := coap.SessionOptions{Identity: r.cfg.Identity}
+	if len(r.cfg.PSK) > 0 {
+		opts.PSK = []byte(r.cfg.PSK)
+	}
+	return r.client.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
 }
 
 // rdRegistrationPath asks the directory where it takes registrations: the first link of

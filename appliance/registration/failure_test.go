@@ -1,8 +1,11 @@
 package registration
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +195,38 @@ func TestSchedule(t *testing.T) {
 		if got := backoff(tt.n, time.Second, 5*time.Minute, tt.jitter); got != tt.want {
 			t.Errorf("backoff(%d, jitter %v) = %v, want %v", tt.n, tt.jitter, got, tt.want)
 		}
+	}
+}
+
+// TestReconnect: after a failed Update the engine asks Reconnect for a new connection before
+// it registers again, and goes on with it; a Reconnect that fails counts as a failed Register.
+func TestReconnect(t *testing.T) {
+	rd := newRegistrar(t, false)
+	l := newLink(t, rd.addr)
+	var calls atomic.Int32
+	reconnect := func(ctx context.Context) (Conn, error) {
+		if calls.Add(1) == 1 {
+			return nil, errors.New("no route to the server")
+		}
+		return session(t, rd.addr, fastSession), nil // around the cut link
+	}
+	c := start(t, Config{Conn: session(t, l.addr(), fastSession), Reconnect: reconnect, Lifetime: 86400 * time.Second})
+	rd.next("Register")
+	c.until(t, "registered", registered)
+	l.down.Store(true) // the old connection is dead for good
+	c.UpdateNow()
+	c.until(t, "the failed reconnect in the state", func(st State) bool {
+		return strings.Contains(st.LastError, "connect to") && strings.Contains(st.LastError, "no route")
+	})
+	c.until(t, "registered over the new connection", func(st State) bool { return st.Registered && st.Registrations == 2 })
+	if n := calls.Load(); n != 2 {
+		t.Errorf("Reconnect called %d times, want 2 (one failed, one that worked)", n)
+	}
+	if reg := rd.next("Register over the new connection"); reg.path != "rd" {
+		t.Errorf("%s, want POST rd", reg)
+	}
+	c.UpdateNow()
+	if up := rd.next("Update over the new connection"); up.path != "rd/2" {
+		t.Errorf("Update %s, want POST rd/2", up)
 	}
 }

@@ -40,6 +40,12 @@ type Conn interface {
 // Config describes one registration.
 type Config struct {
 	Conn Conn
+	// Reconnect, when set, gives a new Conn before every Register that follows a failure (a
+	// failed Register or Update), and the engine uses it from then on; closing the old one is
+	// Reconnect's job. A DTLS session does not outlive its server's restart, so a client over
+	// coaps must dial again rather than retry on the dead session. An error is a failed
+	// Register: the back-off applies.
+	Reconnect func(ctx context.Context) (Conn, error)
 	// Server names the server in the state and the logs, as configured:
 	// "coap://leshan.example:5683"; "": Conn's String, if it has one.
 	Server string
@@ -114,6 +120,7 @@ type Client struct {
 	running atomic.Bool
 
 	mu       sync.Mutex
+	conn     Conn // Config.Conn, or what Reconnect gave last
 	st       State
 	lifetime time.Duration // asked for; st.Lifetime in seconds
 	told     time.Duration // the lifetime the server has: sent in the last accepted Register or Update
@@ -154,7 +161,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DeregisterTimeout <= 0 {
 		cfg.DeregisterTimeout = 2 * time.Second
 	}
-	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1), lifetime: cfg.Lifetime}
+	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1), lifetime: cfg.Lifetime, conn: cfg.Conn}
 	if c.clock == nil {
 		c.clock = realClock{}
 	}

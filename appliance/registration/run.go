@@ -22,32 +22,65 @@ func (c *Client) Run(ctx context.Context) error {
 		return fmt.Errorf("registration at %s: Run is already running", c.cfg.Server)
 	}
 	defer c.running.Store(false)
-	failures := 0
+	failures, lost := 0, false
 	for ctx.Err() == nil {
 		if !c.State().Registered {
 			wait := backoff(failures, c.cfg.MinBackoff, c.cfg.MaxBackoff, c.cfg.Jitter())
-			err := c.register(ctx, wait)
+			var err error
+			if lost && c.cfg.Reconnect != nil {
+				err = c.reconnect(ctx, wait)
+			}
+			if err == nil {
+				err = c.register(ctx, wait)
+			}
 			if ctx.Err() != nil {
 				break
 			}
 			if err != nil {
-				failures++
+				failures, lost = failures+1, true
 				c.log.Warn("register failed", "err", err, "attempt", failures, "retry_in", wait)
 				c.sleep(ctx, wait)
 				continue
 			}
-			failures = 0
+			failures, lost = 0, false
 		}
 		c.sleep(ctx, c.State().NextUpdate.Sub(c.clock.Now()))
 		if ctx.Err() != nil {
 			break
 		}
 		if err := c.update(ctx); err != nil && ctx.Err() == nil {
+			lost = true
 			c.log.Warn("update failed, registering again", "err", err)
 		}
 	}
 	c.deregister()
 	return nil
+}
+
+// reconnect takes a new Conn from Config.Reconnect; if it fails, the state says why and that
+// the next try is due after retry.
+func (c *Client) reconnect(ctx context.Context, retry time.Duration) error {
+	conn, err := c.cfg.Reconnect(ctx)
+	if err != nil {
+		err = fmt.Errorf("connect to %s: %w", c.cfg.Server, err)
+		now := c.clock.Now()
+		c.change(func(st *State) {
+			c.fail(st, err)
+			st.NextUpdate = now.Add(retry)
+		})
+		return err
+	}
+	c.mu.Lock()
+	c.conn = conn
+	c.mu.Unlock()
+	return nil
+}
+
+// current is the Conn requests go out on.
+func (c *Client) current() Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn
 }
 
 // sleep waits for d, for UpdateNow, or for ctx.
@@ -73,7 +106,7 @@ func (c *Client) register(ctx context.Context, retry time.Duration) error {
 	}
 	req := coap.NewRequest(coap.POST, c.cfg.Path+"?"+strings.Join(query, "&"))
 	req.ContentFormat, req.Payload = coap.AppLinkFormat, c.cfg.Links()
-	resp, err := c.cfg.Conn.Do(ctx, req)
+	resp, err := c.current().Do(ctx, req)
 	var location []string
 	switch {
 	case err != nil:
@@ -122,7 +155,7 @@ func (c *Client) update(ctx context.Context) error {
 	if lt != told {
 		path += "?lt=" + strconv.FormatUint(uint64(seconds(lt)), 10)
 	}
-	resp, err := c.cfg.Conn.Do(ctx, coap.NewRequest(coap.POST, path))
+	resp, err := c.current().Do(ctx, coap.NewRequest(coap.POST, path))
 	switch {
 	case err != nil:
 		err = fmt.Errorf("update %s at %s: %w", at, c.cfg.Server, err)
@@ -164,7 +197,7 @@ func (c *Client) deregister() {
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DeregisterTimeout)
 	defer cancel()
-	resp, err := c.cfg.Conn.Do(ctx, coap.NewRequest(coap.DELETE, at))
+	resp, err := c.current().Do(ctx, coap.NewRequest(coap.DELETE, at))
 	if err == nil && resp.Code.Class() != 2 {
 		err = fmt.Errorf("the server answered %s, want 2.02 Deleted", describe(resp))
 	}
