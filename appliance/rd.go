@@ -28,12 +28,13 @@ type rdRegistrar struct {
 	coap     config.CoAP // for the base URI: where pigw's resources are served
 	client   *coap.Client
 	res      *coap.Resource // /sys/rd
+	regs     *registrations // the status page's
 	log      *slog.Logger
 }
 
-func newRDRegistrar(cfg *config.Config, srv *coap.Server, log *slog.Logger) (*rdRegistrar, error) {
+func newRDRegistrar(cfg *config.Config, srv *coap.Server, regs *registrations, log *slog.Logger) (*rdRegistrar, error) {
 	r := &rdRegistrar{cfg: cfg.RD, endpoint: cfg.RD.EndpointName(cfg.System.Hostname), srv: srv, coap: cfg.CoAP,
-		client: coap.NewClient(log), log: log}
+		client: coap.NewClient(log), regs: regs, log: log}
 	var err error
 	r.res, err = srv.AddResource("sys/rd", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET), coap.WithETag(),
 		coap.WithAttribute("rt", "pigw.rd"), coap.WithHidden())
@@ -46,7 +47,10 @@ func newRDRegistrar(cfg *config.Config, srv *coap.Server, log *slog.Logger) (*rd
 
 func (r *rdRegistrar) Name() string { return "rd" }
 
-func (r *rdRegistrar) publish(st registration.State) { _ = r.res.SetValue(marshal(st)) }
+func (r *rdRegistrar) publish(st registration.State) {
+	_ = r.res.SetValue(marshal(st))
+	r.regs.set("rd", st)
+}
 
 // Run registers pigw's public resources (those /.well-known/core lists) at the directory's
 // registration resource and keeps the registration until ctx is done.

@@ -57,7 +57,8 @@ func TestRDWithoutRegistrationResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := newRDRegistrar(cfg, srv, log)
+	regs := newRegistrations(func() {})
+	rd, err := newRDRegistrar(cfg, srv, regs, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +76,9 @@ func TestRDWithoutRegistrationResource(t *testing.T) {
 		t.Errorf("/sys/rd: %+v, want not registered, the error naming rt=core.rd", st)
 	}
 	t.Logf("/sys/rd: %s", rd.res.Value())
+	if page := regs.status(); len(page) != 1 || page[0].Kind != "rd" || page[0].LastError != st.LastError {
+		t.Errorf("the status page's registrations: %+v, want the rd one with its error", page)
+	}
 	rcancel()
 	select {
 	case err := <-done:

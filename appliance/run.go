@@ -98,6 +98,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	links := newLinkStates(status.changes.Notify)
 	status.sensors, status.sessions, status.links = sres, ss, links
+	status.regs = newRegistrations(status.changes.Notify)
 	if _, err := srv.AddResource("sys/network", coap.WithHandler(coap.GET, links.netInfo), coap.WithAttribute("rt", "pigw.network"), coap.WithHidden()); err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	var rd *rdRegistrar
 	if cfg.RD.Enabled() {
-		if rd, err = newRDRegistrar(cfg, srv, lines.logger(log, "rd")); err != nil {
+		if rd, err = newRDRegistrar(cfg, srv, status.regs, lines.logger(log, "rd")); err != nil {
 			return fmt.Errorf("rd: %w", err)
 		}
 	}

@@ -33,6 +33,7 @@ type statusSource struct {
 	links    *linkStates
 	wifi     *wifiStatus
 	lines    *lastLines
+	regs     *registrations
 	changes  web.Notifier
 }
 
@@ -60,6 +61,7 @@ func (s *statusSource) Snapshot() web.Snapshot {
 		GPIO:       s.pins(),
 		Sessions:   s.sessions.status(),
 	}
+	sn.Registrations = s.regs.status()
 	sn.Network.Links, _ = s.links.links() // none when the links cannot be listed
 	sn.Network.Wifi = s.wifi.get()
 	if sup := s.sup.Load(); sup != nil {

@@ -38,6 +38,8 @@ func newFakeSource() *fakeSource {
 		Resources: []Resource{{URI: "resource1", MediaType: "text/plain", Methods: "GET PUT", Value: "default_value", Size: 13}},
 		Sessions: []Session{{Name: "upstream", Peer: "coap://192.168.1.5", State: "connected",
 			Requests: []LastRequest{{Request: "report", Method: "POST", Path: "readings", At: at, Code: "2.04", Payload: "ok"}}}},
+		Registrations: []Registration{{Kind: "rd", Server: "coap://rd.example.net", Endpoint: "pigw-test", Registered: true,
+			Location: "rd/4521", Lifetime: 90000, LastUpdate: at, NextUpdate: at.Add(89753 * time.Second)}},
 		Counters: Counters{Requests: 42, Observers: 1, Rejected: 3, Events: map[string]uint64{"rejected": 3, "malformed": 0}},
 	}}
 }

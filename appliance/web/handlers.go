@@ -35,8 +35,9 @@ func (s *Server) routes() http.Handler {
 		"/api/resources": func(sn Snapshot) any {
 			return map[string]any{"sensors": sn.Sensors, "gpio": sn.GPIO, "resources": sn.Resources, "resources_omitted": sn.ResourcesOmitted}
 		},
-		"/api/sessions": func(sn Snapshot) any { return sn.Sessions },
-		"/api/counters": func(sn Snapshot) any { return sn.Counters },
+		"/api/sessions":      func(sn Snapshot) any { return sn.Sessions },
+		"/api/registrations": func(sn Snapshot) any { return sn.Registrations },
+		"/api/counters":      func(sn Snapshot) any { return sn.Counters },
 	} {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { s.serveJSON(w, part(s.src.Snapshot())) })
 	}

@@ -14,7 +14,10 @@ type Snapshot struct {
 	// ResourcesOmitted counts the resources left out past the page's limit.
 	ResourcesOmitted int       `json:"resources_omitted,omitempty"`
 	Sessions         []Session `json:"sessions"`
-	Counters         Counters  `json:"counters"`
+	// Registrations are pigw's registrations with servers that list it: an LwM2M server, a
+	// Resource Directory.
+	Registrations []Registration `json:"registrations"`
+	Counters      Counters       `json:"counters"`
 }
 
 // System is the machine and the pigw on it.
@@ -152,6 +155,19 @@ type LastRequest struct {
 	Hex     bool      `json:"hex,omitempty"`
 	RTTms   float64   `json:"rtt_ms,omitempty"`
 	Error   string    `json:"error,omitempty"`
+}
+
+// Registration is pigw registered with a server that lists it.
+type Registration struct {
+	Kind       string    `json:"kind"` // "lwm2m" or "rd"
+	Server     string    `json:"server"`
+	Endpoint   string    `json:"endpoint"`
+	Registered bool      `json:"registered"`
+	Location   string    `json:"location,omitempty"` // the registration's path at the server
+	Lifetime   uint32    `json:"lifetime"`           // seconds
+	LastUpdate time.Time `json:"last_update,omitzero"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	LastError  string    `json:"last_error,omitempty"`
 }
 
 // Counters are the CoAP server's counters.

@@ -3,10 +3,13 @@ package interop
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pigw/pigw/internal/freeport"
 )
 
 // TestRDSmokeNotConformance registers pigw with libcoap's coap-rd-notls (4.3.1), a small
@@ -29,7 +32,8 @@ func TestRDSmokeNotConformance(t *testing.T) {
 	if rd == nil {
 		t.Fatal("coap-rd-notls did not start")
 	}
-	gw := startServer(t, seedConfig("")+fmt.Sprintf("rd:\n  server: coap://%s\n  endpoint: pigw-rd-smoke\n  lifetime: 60s\n", rd.Addr()))
+	web := fmt.Sprintf("127.0.0.1:%d", freeport.MustTCP(t))
+	gw := startServer(t, seedConfig("")+fmt.Sprintf("rd:\n  server: coap://%s\n  endpoint: pigw-rd-smoke\n  lifetime: 60s\nweb:\n  listen: [%q]\n", rd.Addr(), web))
 
 	// pigw found the registration resource, </rd>, by rt=core.rd, and told the directory where
 	// its resources are: the address it reaches the directory from, and its CoAP port.
@@ -71,6 +75,19 @@ func TestRDSmokeNotConformance(t *testing.T) {
 	r := coapClient(t, "-m", "get", gw.URL("sys/rd"))
 	if err := json.Unmarshal([]byte(r.Last(t).Payload), &st); err != nil || !st.Registered || st.Location != loc || st.Endpoint != "pigw-rd-smoke" {
 		t.Errorf("/sys/rd: %+v (%v), want registered at %s as pigw-rd-smoke\n%s", st, err, loc, r.Last(t).Payload)
+	}
+	// And the status page.
+	resp, err := http.Get("http://" + web + "/api/registrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page []struct {
+		Kind, Location string
+		Registered     bool
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page) != 1 || page[0].Kind != "rd" || !page[0].Registered || page[0].Location != loc {
+		t.Errorf("/api/registrations: %+v (%v), want the rd registration at %s", page, err, loc)
 	}
 	rd.stop() // before pigw's De-register: coap-rd 4.3.1 crashes on DELETE
 }
