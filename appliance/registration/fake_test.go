@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/internal/timesrc"
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/udp/coder"
@@ -238,7 +239,7 @@ func (c *fastClock) NewTimer(d time.Duration) Timer {
 	c.mu.Lock()
 	c.timers = append(c.timers, d)
 	c.mu.Unlock()
-	return realTimer{time.NewTimer(d / speedup)}
+	return timesrc.System{}.NewTimer(d / speedup)
 }
 
 func (c *fastClock) asked() []time.Duration {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/internal/timesrc"
 )
 
 // Conn sends the requests: a *coap.Session to the server. An LwM2M client serves its objects
@@ -163,7 +164,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1), lifetime: cfg.Lifetime, conn: cfg.Conn}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = timesrc.System{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

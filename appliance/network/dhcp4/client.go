@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/pigw/pigw/internal/timesrc"
 )
 
 // States of the client, as State reports them.
@@ -90,7 +92,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, state: StateInit}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = timesrc.System{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
