@@ -252,3 +252,31 @@ func TestBlock2ChangingValue(t *testing.T) {
 		}
 	}
 }
+
+// A guard and a handler see the request's Accept and Observe options: an LwM2M client tells a
+// Discover (Accept: link-format) from a Read of a resource it cannot read that way.
+func TestIncomingAcceptObserve(t *testing.T) {
+	srv, addr := newTestServer(t, Config{})
+	seen := make(chan Incoming, 4)
+	record := func(in Incoming) (Answer, bool) { seen <- in; return Answer{}, true }
+	if _, err := srv.AddResource("seen", WithValue([]byte("v")), WithMethods(GET), WithGuard(record)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	for _, tc := range []struct {
+		opts    []opt
+		accept  MediaType
+		observe int
+	}{
+		{nil, NoMediaType, -1},
+		{[]opt{uintOpt(message.Accept, 40)}, AppLinkFormat, -1},
+		{[]opt{uintOpt(message.Observe, 0), uintOpt(message.Accept, 0)}, TextPlain, 0},
+		{[]opt{uintOpt(message.Observe, 1)}, NoMediaType, 1},
+	} {
+		c.do(codes.GET, "seen", "", tc.opts...)
+		in := <-seen
+		if in.Accept != tc.accept || in.Observe != tc.observe {
+			t.Errorf("options %v: Accept %v Observe %d, want %v %d", tc.opts, in.Accept, in.Observe, tc.accept, tc.observe)
+		}
+	}
+}
