@@ -94,8 +94,9 @@ func observeOf(m *message.Message) int {
 }
 
 // Guard decides whether a request may reach a resource at all, before any method's work
-// (observe registrations included): it returns false with the answer to refuse with. Its
-// Incoming carries no payload.
+// (observe registrations included): it returns false with the answer to refuse with, or to
+// answer in the resource's place (with a Content-Format; a zero Answer's ContentFormat is
+// text/plain, so set NoMediaType for none). Its Incoming carries no payload.
 type Guard func(Incoming) (Answer, bool)
 
 // WithGuard puts g in front of every method of the resource: for /sys resources that only
@@ -116,5 +117,8 @@ func (w *worker) guarded(rq *request, r *Resource, m Method, rep *reply) bool {
 		return false
 	}
 	rep.fail(codes.Code(a.Code), string(a.Payload))
+	if a.ContentFormat != NoMediaType {
+		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
+	}
 	return true
 }
