@@ -60,6 +60,23 @@ func uintBytes(v uint32) []byte {
 // appliance will: NewServer, Tree.AddTo, Session.Serve, and a Register of the tree's Links.
 func servedTree(t *testing.T, objs ...*Object) (*Tree, *peer) {
 	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{t: t, conn: conn, in: make(chan received, 64), notes: make(chan received, 1024), mid: 100}
+	var wg sync.WaitGroup
+	wg.Go(p.read)
+	t.Cleanup(func() { conn.Close(); wg.Wait() })
+	tree, sess := servingSession(t, conn.LocalAddr().String(), objs...)
+	p.client = p.register(sess, tree.Links())
+	return tree, p
+}
+
+// servingSession makes a tree of objs, serves it on a sessions-only server, and returns a
+// session to addr that serves it, closed when the test ends.
+func servingSession(t *testing.T, addr string, objs ...*Object) (*Tree, *coap.Session) {
+	t.Helper()
 	tree, err := NewTree(slog.New(slog.DiscardHandler), objs...)
 	if err != nil {
 		t.Fatal(err)
@@ -74,23 +91,16 @@ func servedTree(t *testing.T, objs ...*Object) (*Tree, *peer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Serve(ctx) })
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{t: t, conn: conn, in: make(chan received, 64), notes: make(chan received, 1024), mid: 100}
-	wg.Go(p.read)
 	client := coap.NewClient(slog.New(slog.DiscardHandler))
-	t.Cleanup(func() { client.Close(); conn.Close(); cancel(); wg.Wait() })
-	sess, err := client.NewSession(conn.LocalAddr().String(), coap.SessionOptions{})
+	t.Cleanup(func() { client.Close(); cancel(); wg.Wait() })
+	sess, err := client.NewSession(addr, coap.SessionOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := sess.Serve(srv); err != nil {
 		t.Fatal(err)
 	}
-	p.client = p.register(sess, tree.Links())
-	return tree, p
+	return tree, sess
 }
 
 // read sorts what arrives: everything goes to in, where do and register look for their
