@@ -19,13 +19,14 @@ type fixture struct {
 	triggers  int
 	reboots   int
 	leds      []bool
+	clock     time.Time // what Current Time reads
 }
 
 var fixtureNow = time.Date(2026, 5, 2, 10, 40, 15, 0, time.UTC)
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{}
+	f := &fixture{clock: fixtureNow}
 	var err error
 	f.server, err = NewServerObject(ServerFacts{ShortServerID: 1, Lifetime: 300,
 		OnLifetime: func(s int64) error {
@@ -44,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	f.device, err = NewDeviceObject(DeviceFacts{Manufacturer: "Raspberry Pi Ltd", Model: "Raspberry Pi 3 Model B Rev 1.2",
 		Serial: "00000000a1b2c3d4", FirmwareVersion: "v0.9.0",
 		Reboot: func() error { f.mu.Lock(); defer f.mu.Unlock(); f.reboots++; return nil },
-		Now:    func() time.Time { return fixtureNow }})
+		Now:    func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +71,8 @@ func (f *fixture) objects() []*Object {
 	objs = append(objs, f.sensors.Objects()...)
 	return append(objs, f.gpio.Objects()...)
 }
+
+func (f *fixture) setClock(t time.Time) { f.mu.Lock(); defer f.mu.Unlock(); f.clock = t }
 
 func (f *fixture) calls() (lifetimes []int64, triggers, reboots int, leds []bool) {
 	f.mu.Lock()

@@ -47,15 +47,15 @@ func register(t *testing.T, s *coap.Session, ep string, links string) string {
 }
 
 // harnessClient starts the server and a fixture client registered with it as ep.
-func harnessClient(t *testing.T, ep string) (*lwm2mtest.Server, *fixture, *Tree) {
+func harnessClient(t *testing.T, ep string) (*lwm2mtest.Server, *fixture, *Tree, *coap.Server) {
 	t.Helper()
 	srv := lwm2mtest.Start(t)
 	f := newFixture(t)
-	tree, sess := servingSession(t, fmt.Sprintf("127.0.0.1:%d", srv.Port()), f.objects()...)
+	tree, sess, cs := servingSession(t, fmt.Sprintf("127.0.0.1:%d", srv.Port()), f.objects()...)
 	if loc := register(t, sess, ep, tree.Links()); !strings.HasPrefix(loc, "rd/") {
 		t.Fatalf("register: location %q", loc)
 	}
-	return srv, f, tree
+	return srv, f, tree, cs
 }
 
 func harnessCtx(t *testing.T, d time.Duration) context.Context {
@@ -69,7 +69,7 @@ func harnessCtx(t *testing.T, d time.Duration) context.Context {
 func TestHarnessOperations(t *testing.T) {
 	t.Parallel()
 	const ep = "pigw-ops"
-	srv, f, tree := harnessClient(t, ep)
+	srv, f, tree, _ := harnessClient(t, ep)
 	ctx := harnessCtx(t, 30*time.Second)
 	reg, err := srv.Next(ctx, lwm2mtest.Register)
 	if err != nil {
@@ -166,7 +166,7 @@ func TestHarnessOperations(t *testing.T) {
 func TestHarnessObservePeriods(t *testing.T) {
 	t.Parallel()
 	const ep = "pigw-periods"
-	srv, f, _ := harnessClient(t, ep)
+	srv, f, _, _ := harnessClient(t, ep)
 	ctx := harnessCtx(t, 60*time.Second)
 	f.sensors.Reading("room", "temperature", 20)
 	if r, err := srv.WriteAttributes(ctx, ep, "/3303/0/5700", lwm2mtest.Attributes{"pmin": 2, "pmax": 5}); err != nil || r.Code != "2.04" {
@@ -218,7 +218,7 @@ func TestHarnessObservePeriods(t *testing.T) {
 func TestHarnessLatencyCancel(t *testing.T) {
 	t.Parallel()
 	const ep = "pigw-latency"
-	srv, f, _ := harnessClient(t, ep)
+	srv, f, _, cs := harnessClient(t, ep)
 	ctx := harnessCtx(t, 60*time.Second)
 	f.sensors.Reading("cellar", "temperature", 10)
 	if r, err := srv.Observe(ctx, ep, "/3303/1/5700", lwm2mtest.Text); err != nil || r.Code != "2.05" {
@@ -246,6 +246,11 @@ func TestHarnessLatencyCancel(t *testing.T) {
 	}
 	if r, err := srv.Cancel(ctx, ep, "/3303/1/5700"); err != nil || r.Code != "2.05" {
 		t.Fatalf("Cancel: %v %v", r, err)
+	}
+	// The harness drops, and answers with RST, what arrives after its Cancel: that the
+	// observation ended at the Cancel shows on pigw's side.
+	if n := cs.Observers(); n != 0 {
+		t.Errorf("%d observers after Cancel, want 0", n)
 	}
 	cancelled := len(srv.Events())
 	f.sensors.Reading("cellar", "temperature", 99)

@@ -68,14 +68,14 @@ func servedTree(t *testing.T, objs ...*Object) (*Tree, *peer) {
 	var wg sync.WaitGroup
 	wg.Go(p.read)
 	t.Cleanup(func() { conn.Close(); wg.Wait() })
-	tree, sess := servingSession(t, conn.LocalAddr().String(), objs...)
+	tree, sess, _ := servingSession(t, conn.LocalAddr().String(), objs...)
 	p.client = p.register(sess, tree.Links())
 	return tree, p
 }
 
 // servingSession makes a tree of objs, serves it on a sessions-only server, and returns a
-// session to addr that serves it, closed when the test ends.
-func servingSession(t *testing.T, addr string, objs ...*Object) (*Tree, *coap.Session) {
+// session to addr that serves it, closed when the test ends, and the server.
+func servingSession(t *testing.T, addr string, objs ...*Object) (*Tree, *coap.Session, *coap.Server) {
 	t.Helper()
 	tree, err := NewTree(slog.New(slog.DiscardHandler), objs...)
 	if err != nil {
@@ -100,7 +100,7 @@ func servingSession(t *testing.T, addr string, objs ...*Object) (*Tree, *coap.Se
 	if err := sess.Serve(srv); err != nil {
 		t.Fatal(err)
 	}
-	return tree, sess
+	return tree, sess, srv
 }
 
 // read sorts what arrives: everything goes to in, where do and register look for their

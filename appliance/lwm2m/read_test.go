@@ -3,6 +3,7 @@ package lwm2m
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/lwm2m/node"
@@ -70,6 +71,12 @@ func TestRead(t *testing.T) {
 			t.Errorf("GET /%s: 5.03 without why", tc.path)
 		}
 	}
+	// A Read reads again what changed without a Changed: the clock.
+	f.setClock(fixtureNow.Add(time.Hour))
+	if m := p.do(codes.GET, "3/0/13", nil); string(m.Payload) != "1777722015" {
+		t.Errorf("Current Time an hour on reads %q, want 1777722015", m.Payload)
+	}
+	f.setClock(fixtureNow)
 	// /3/0 in each format decodes, with the project's own decoders, to the device's values.
 	decoders := map[coap.MediaType]func([]byte) ([]node.Record, error){
 		formatTLV: func(b []byte) ([]node.Record, error) { return tlv.Decode(b, node.Instance(3, 0), tree.typeOf) },

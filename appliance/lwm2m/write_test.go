@@ -65,6 +65,9 @@ func TestWrite(t *testing.T) {
 	}
 	// The LED: 5550 written as text and as SenML CBOR (a boolean), Set called each time.
 	p.do(codes.PUT, "3201/0/5550", []byte("1"), format(coap.TextPlain))
+	if m := p.do(codes.GET, "3201/0/5550", nil); string(m.Payload) != "1" {
+		t.Errorf("LED reads %q, want 1", m.Payload)
+	}
 	p.do(codes.PUT, "3201/0/5550", mustEncode(t, coap.AppSenMLCBOR, node.Resource(3201, 0, 5550),
 		node.Record{Path: node.Resource(3201, 0, 5550), Value: node.BoolValue(false)}), format(coap.AppSenMLCBOR))
 	if _, _, _, leds := f.calls(); !slices.Equal(leds, []bool{true, false}) {
