@@ -7,7 +7,7 @@
 // functions, so this package knows no sensor, pin or updater: the constructors here (Server,
 // Device, Sensors, GPIO) take facts and callbacks from the appliance. A Tree holds the objects,
 // writes the object list a Register carries (Links) and serves every object, instance and
-// resource as a CoAP resource of a sessions-only coap.Server (NewServer), which the
+// resource as a CoAP resource of a sessions-only coap.Server (Tree.NewServer), which the
 // registration's session serves on the socket it registered from (coap.Session.Serve): the
 // LwM2M server's requests come back over that socket, since a client behind a NAT has no
 // other.

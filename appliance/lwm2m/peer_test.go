@@ -57,7 +57,7 @@ func uintBytes(v uint32) []byte {
 }
 
 // servedTree serves objs through a coap.Session that registered with a peer, as the
-// appliance will: NewServer, Tree.AddTo, Session.Serve, and a Register of the tree's Links.
+// appliance will: Tree.NewServer, Session.Serve, and a Register of the tree's Links.
 func servedTree(t *testing.T, objs ...*Object) (*Tree, *peer) {
 	t.Helper()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -81,11 +81,8 @@ func servingSession(t *testing.T, addr string, objs ...*Object) (*Tree, *coap.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(slog.New(slog.DiscardHandler))
+	srv, err := tree.NewServer(slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tree.AddTo(srv); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,31 +21,27 @@ var (
 	errCreateNotOffers = "Create: pigw's objects have the instances they have"
 )
 
-// NewServer makes the sessions-only CoAP server a Tree is served on, run by whoever runs the
-// registration (its Serve, and coap.Session.Serve on the registration's session).
+// NewServer makes the sessions-only CoAP server that serves the tree, every object, instance
+// and resource as a resource ("3", "3/0", "3/0/0", ...) with its current value, sized for the
+// tree. Whoever runs the registration runs it (its Serve, and coap.Session.Serve on the
+// registration's session). A tree is served by one server.
+//
 // Notifications go non-confirmable, with one confirmable a day as RFC 7641 §4.5 asks: an
 // LwM2M server observes its clients again after every Register, and lwm2m-node-lib never
 // acknowledges a confirmable notification (its proxy drops the ACK), which would otherwise
 // end an observation after four retransmissions.
-func NewServer(log *slog.Logger) (*coap.Server, error) {
-	return coap.NewServer(coap.Config{SessionsOnly: true, Logger: log, Observe: coap.ObserveConfig{NonConfirmable: true}})
-}
-
-// AddTo serves every object, instance and resource of the tree as a resource of srv
-// ("3", "3/0", "3/0/0", ...), with their current values. A tree is added to one server, once.
-func (t *Tree) AddTo(srv *coap.Server) error {
-	t.mu.Lock()
-	if t.srv != nil {
-		t.mu.Unlock()
-		return errors.New("lwm2m: the tree is served already")
+func (t *Tree) NewServer(log *slog.Logger) (*coap.Server, error) {
+	var paths []node.Path
+	t.walk(func(p node.Path) { paths = append(paths, p) })
+	limits := coap.DefaultLimits()
+	limits.MaxResources = max(limits.MaxResources, len(paths)+1) // and /.well-known/core
+	srv, err := coap.NewServer(coap.Config{SessionsOnly: true, Logger: log, Limits: limits,
+		Observe: coap.ObserveConfig{NonConfirmable: true}})
+	if err != nil {
+		return nil, fmt.Errorf("lwm2m: %w", err)
 	}
-	t.srv = srv
-	t.mu.Unlock()
-	var err error
-	t.walk(func(p node.Path) {
-		if err != nil {
-			return
-		}
+	all := map[node.Path]*served{}
+	for _, p := range paths {
 		s := &served{path: p}
 		methods := coap.GET | coap.PUT // PUT: Write-Attributes on every level
 		if p.Depth() > 1 {
@@ -54,16 +50,22 @@ func (t *Tree) AddTo(srv *coap.Server) error {
 		s.res, err = srv.AddResource(p.String()[1:], coap.WithMethods(methods), coap.WithGuard(t.guard(s)),
 			coap.WithHandler(coap.PUT, t.put(s)), coap.WithHandler(coap.POST, t.post(s)))
 		if err != nil {
-			err = fmt.Errorf("lwm2m: serve %s: %w", p, err)
-			return
+			return nil, fmt.Errorf("lwm2m: serve %s: %w", p, err)
 		}
-		t.mu.Lock()
-		t.paths[p] = s
+		all[p] = s
+	}
+	t.mu.Lock()
+	if t.srv != nil {
 		t.mu.Unlock()
-		t.refresh(s)
-		t.applyPeriods(s)
-	})
-	return err
+		return nil, errors.New("lwm2m: the tree is served already")
+	}
+	t.srv, t.paths = srv, all
+	t.mu.Unlock()
+	for _, p := range paths {
+		t.refresh(all[p])
+		t.applyPeriods(all[p])
+	}
+	return srv, nil
 }
 
 func (t *Tree) served(p node.Path) *served {

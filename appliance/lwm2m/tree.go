@@ -17,7 +17,7 @@ type Tree struct {
 
 	mu    sync.Mutex
 	attrs map[node.Path]attrs   // Write-Attributes, per level
-	paths map[node.Path]*served // every object, instance and resource, once AddTo ran
+	paths map[node.Path]*served // every object, instance and resource, once NewServer ran
 	srv   *coap.Server          // where they are served
 }
 
