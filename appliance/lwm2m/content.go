@@ -34,13 +34,15 @@ func encode(p node.Path, recs []node.Record, single bool) ([]coap.Representation
 			withValues = append(withValues, r)
 		}
 	}
-	cbor, err := senml.EncodeCBOR(senml.Pack{Base: p, Records: withValues})
-	if err != nil {
-		return nil, err
-	}
-	json, err := senml.EncodeJSON(senml.Pack{Base: p, Records: withValues})
-	if err != nil {
-		return nil, err
+	cbor, json := []byte{0x80}, []byte("[]") // nothing to show: an empty pack
+	if len(withValues) > 0 {
+		var err error
+		if cbor, err = senml.EncodeCBOR(senml.Pack{Base: p, Records: withValues}); err != nil {
+			return nil, err
+		}
+		if json, err = senml.EncodeJSON(senml.Pack{Base: p, Records: withValues}); err != nil {
+			return nil, err
+		}
 	}
 	t, err := tlv.Encode(p, recs)
 	if err != nil {

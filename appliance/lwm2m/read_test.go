@@ -1,6 +1,7 @@
 package lwm2m
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -113,5 +114,37 @@ func TestRead(t *testing.T) {
 	}
 	if err != nil || !slices.Equal(recs, want) {
 		t.Errorf("GET /3303 TLV: %v %v\nwant %v", recs, err, want)
+	}
+}
+
+// An instance with nothing readable now reads as nothing in every format, and an object shows
+// it as an empty instance; a multiple resource with no instances reads as an empty one.
+func TestReadEmpty(t *testing.T) {
+	failing := func() (node.Value, error) { return node.Value{}, fmt.Errorf("%w: not yet", ErrUnavailable) }
+	none := func() ([]node.Value, error) { return nil, nil }
+	obj := &Object{ID: 5000, Instances: []*Instance{{ID: 0, Resources: []Resource{
+		{ID: 1, Name: "Later", Type: node.TypeFloat, Ops: R, Read: failing},
+		{ID: 2, Name: "Codes", Type: node.TypeInteger, Ops: R, Multiple: true, ReadAll: none},
+	}}}}
+	_, p := servedTree(t, obj)
+	for _, tc := range []struct {
+		path   string
+		accept coap.MediaType
+		want   string
+	}{
+		{"5000/0/2", formatTLV, "\x80\x02"}, // a multiple resource TLV of length 0
+		{"5000/0", coap.AppSenMLJSON, "[]"},
+		{"5000/0", coap.AppSenMLCBOR, "\x80"},
+		{"5000/0/2", coap.AppSenMLJSON, "[]"},
+	} {
+		m := p.do(codes.GET, tc.path, nil, accept(tc.accept))
+		if m.Code != codes.Content || string(m.Payload) != tc.want {
+			t.Errorf("GET /%s Accept %v: %v % x, want % x", tc.path, tc.accept, m.Code, m.Payload, tc.want)
+		}
+	}
+	m := p.do(codes.GET, "5000", nil, accept(formatTLV))
+	recs, err := tlv.Decode(m.Payload, node.Object(5000), func(node.Path) node.Type { return node.TypeInteger })
+	if want := []node.Record{{Path: node.Resource(5000, 0, 2)}}; err != nil || !slices.Equal(recs, want) {
+		t.Errorf("GET /5000 TLV: % x decodes to %v %v, want %v", m.Payload, recs, err, want)
 	}
 }
