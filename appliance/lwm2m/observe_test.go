@@ -2,6 +2,7 @@ package lwm2m
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,3 +97,39 @@ func TestObserveFilter(t *testing.T) {
 }
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// A pin's level reaches its observers; a failing sensor answers 5.03 with why until its next
+// reading, and is still discovered.
+func TestLevelAndFailure(t *testing.T) {
+	f := newFixture(t)
+	_, p := servedTree(t, f.objects()...)
+	f.gpio.Level("button", false)
+	m, _ := p.doToken(nil, codes.GET, "3200/0/5500", nil, observe(0))
+	if m.Code != codes.Content || string(m.Payload) != "0" {
+		t.Fatalf("observe the button: %v %q", m.Code, m.Payload)
+	}
+	f.gpio.Level("button", true)
+	if n, ok := p.note(time.Second); !ok || string(n.m.Payload) != "1" {
+		t.Errorf("button pressed: notification %v %v, want 1", ok, n.m)
+	}
+	if err := f.gpio.Level("doorbell", true); err == nil {
+		t.Error("a level for a pin that is not configured: no error")
+	}
+
+	f.sensors.Reading("room", "humidity", 40)
+	f.sensors.Fail("room", "bme280 at 0x76: i2c: no ACK")
+	m = p.do(codes.GET, "3304/0/5700", nil)
+	if m.Code != codes.ServiceUnavailable || !strings.Contains(string(m.Payload), "no ACK") {
+		t.Errorf("failing sensor: %v %q, want 5.03 with why", m.Code, m.Payload)
+	}
+	if m := p.do(codes.GET, "3304/0/5700", nil, accept(coap.AppLinkFormat)); m.Code != codes.Content || string(m.Payload) != "</3304/0/5700>" {
+		t.Errorf("Discover of a failing sensor: %v %q", m.Code, m.Payload)
+	}
+	f.sensors.Reading("room", "humidity", 41)
+	if m := p.do(codes.GET, "3304/0/5700", nil); m.Code != codes.Content || string(m.Payload) != "41" {
+		t.Errorf("after the next reading: %v %q", m.Code, m.Payload)
+	}
+	if err := f.sensors.Reading("attic", "temperature", 1); err == nil {
+		t.Error("a reading of a sensor that is not configured: no error")
+	}
+}
