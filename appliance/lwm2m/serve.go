@@ -12,13 +12,17 @@ import (
 
 // The answers of LwM2M 1.1 Core §6 that coap does not name.
 var (
-	methodNotAllowed   = coap.Code(codes.MethodNotAllowed)     // 4.05
-	unsupportedFormat  = coap.Code(codes.UnsupportedMediaType) // 4.15
-	internalError      = coap.Code(codes.InternalServerError)  // 5.00
-	notFound           = coap.Code(codes.NotFound)             // 4.04
-	answerChanged      = coap.Answer{Code: coap.Changed, ContentFormat: coap.NoMediaType}
-	errDiscoverOrRead  = "a Read of an executable resource: only Discover (Accept: application/link-format)"
-	errCreateNotOffers = "Create: pigw's objects have the instances they have"
+	methodNotAllowed  = coap.Code(codes.MethodNotAllowed)     // 4.05
+	unsupportedFormat = coap.Code(codes.UnsupportedMediaType) // 4.15
+	internalError     = coap.Code(codes.InternalServerError)  // 5.00
+	notFound          = coap.Code(codes.NotFound)             // 4.04
+	answerChanged     = coap.Answer{Code: coap.Changed, ContentFormat: coap.NoMediaType}
+)
+
+// Why some requests are refused.
+const (
+	errDiscoverOrRead = "a Read of an executable resource: only Discover (Accept: application/link-format)"
+	errCreate         = "Create: pigw's objects have the instances they have"
 )
 
 // NewServer makes the sessions-only CoAP server that serves the tree, every object, instance
@@ -128,7 +132,7 @@ func (t *Tree) post(s *served) coap.Handler {
 	return func(in coap.Incoming) coap.Answer {
 		switch s.path.Depth() {
 		case 1:
-			return fail(methodNotAllowed, errCreateNotOffers)
+			return fail(methodNotAllowed, errCreate)
 		case 2:
 			return t.write(s.path, in)
 		}
