@@ -252,3 +252,41 @@ func TestBlock2ChangingValue(t *testing.T) {
 		}
 	}
 }
+
+// A guard sees the request's Accept and Observe options, and may answer in the resource's
+// place with a Content-Format: an LwM2M client answers a Discover (Accept: link-format) of a
+// resource that cannot be read now.
+func TestIncomingAcceptObserve(t *testing.T) {
+	srv, addr := newTestServer(t, Config{})
+	seen := make(chan Incoming, 4)
+	record := func(in Incoming) (Answer, bool) {
+		seen <- in
+		if in.Accept == AppLinkFormat {
+			return Answer{Code: Content, ContentFormat: AppLinkFormat, Payload: []byte("</seen>")}, false
+		}
+		return Answer{}, true
+	}
+	if _, err := srv.AddResource("seen", WithValue([]byte("v")), WithMethods(GET), WithGuard(record)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	for _, tc := range []struct {
+		opts    []opt
+		accept  MediaType
+		observe int
+	}{
+		{nil, NoMediaType, -1},
+		{[]opt{uintOpt(message.Accept, 40)}, AppLinkFormat, -1},
+		{[]opt{uintOpt(message.Observe, 0), uintOpt(message.Accept, 0)}, TextPlain, 0},
+		{[]opt{uintOpt(message.Observe, 1)}, NoMediaType, 1},
+	} {
+		m := c.do(codes.GET, "seen", "", tc.opts...)
+		in := <-seen
+		if got, _ := m.Options.ContentFormat(); tc.accept == AppLinkFormat && (m.Code != codes.Content || got != 40 || string(m.Payload) != "</seen>") {
+			t.Errorf("the guard's own answer: %v %v %q", m.Code, got, m.Payload)
+		}
+		if in.Accept != tc.accept || in.Observe != tc.observe {
+			t.Errorf("options %v: Accept %v Observe %d, want %v %d", tc.opts, in.Accept, in.Observe, tc.accept, tc.observe)
+		}
+	}
+}

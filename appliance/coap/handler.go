@@ -16,6 +16,8 @@ type Incoming struct {
 	ContentFormat MediaType
 	Payload       []byte
 	Queries       []string
+	Accept        MediaType // the Accept option, NoMediaType without one
+	Observe       int       // the Observe option of a GET: 0 register, 1 deregister; -1 without one
 }
 
 // Answer is what a handler sends back.
@@ -83,12 +85,24 @@ func (w *worker) callHandler(rq *request, r *Resource, m Method, rep *reply) boo
 // incoming is the request as a handler sees it, with a copy of its payload.
 func (w *worker) incoming(rq *request, m Method) Incoming {
 	return Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
-		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg)}
+		ContentFormat: contentFormatOf(rq.msg), Payload: append([]byte(nil), rq.msg.Payload...), Queries: queries(rq.msg),
+		Accept: acceptOnly(rq.msg), Observe: observeOf(rq.msg)}
+}
+
+func acceptOnly(m *message.Message) MediaType { a, _ := acceptOf(m); return a }
+
+func observeOf(m *message.Message) int {
+	v, err := m.Options.Observe()
+	if err != nil {
+		return -1
+	}
+	return int(v)
 }
 
 // Guard decides whether a request may reach a resource at all, before any method's work
-// (observe registrations included): it returns false with the answer to refuse with. Its
-// Incoming carries no payload.
+// (observe registrations included): it returns false with the answer to refuse with, or to
+// answer in the resource's place (with a Content-Format; a zero Answer's ContentFormat is
+// text/plain, so set NoMediaType for none). Its Incoming carries no payload.
 type Guard func(Incoming) (Answer, bool)
 
 // WithGuard puts g in front of every method of the resource: for /sys resources that only
@@ -103,11 +117,14 @@ func (w *worker) guarded(rq *request, r *Resource, m Method, rep *reply) bool {
 		return false
 	}
 	in := Incoming{Method: m, Peer: rq.peer, Identity: w.ep.identity, Secure: w.ep.secure != nil,
-		ContentFormat: contentFormatOf(rq.msg), Queries: queries(rq.msg)}
+		ContentFormat: contentFormatOf(rq.msg), Queries: queries(rq.msg), Accept: acceptOnly(rq.msg), Observe: observeOf(rq.msg)}
 	a, ok := r.guard(in)
 	if ok {
 		return false
 	}
 	rep.fail(codes.Code(a.Code), string(a.Payload))
+	if a.ContentFormat != NoMediaType {
+		rep.setUint(contentFormatOption, uint32(a.ContentFormat))
+	}
 	return true
 }
