@@ -21,6 +21,7 @@ func init() {
 		Description: "ROHM BH1750FVI ambient light sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x23,
+		Quantities:  bh1750Quantities(),
 		Open: func(p Params) (Sensor, error) {
 			dev, err := i2cDevice("bh1750", p, 0x23, []uint16{0x23, 0x5c}) // ADDR low, high
 			if err != nil {
@@ -45,9 +46,9 @@ type bh1750 struct {
 }
 
 // Quantities implements Sensor.
-func (d *bh1750) Quantities() []Quantity {
-	return []Quantity{{nameIlluminance, unitLux}}
-}
+func (d *bh1750) Quantities() []Quantity { return bh1750Quantities() }
+
+func bh1750Quantities() []Quantity { return []Quantity{{nameIlluminance, unitLux}} }
 
 // Read implements Sensor.
 func (d *bh1750) Read(ctx context.Context) ([]Reading, error) {

@@ -24,6 +24,7 @@ func init() {
 		Description: "Bosch BME280 temperature, pressure and humidity sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x76,
+		Quantities:  bme280Quantities(),
 		Open: func(p Params) (Sensor, error) {
 			return openBME280(p, "bme280", true)
 		},
@@ -33,6 +34,7 @@ func init() {
 		Description: "Bosch BMP280 temperature and pressure sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x76,
+		Quantities:  bmp280Quantities(),
 		Open: func(p Params) (Sensor, error) {
 			return openBME280(p, "bmp280", false)
 		},
@@ -175,12 +177,17 @@ func (c *bme280Calibration) decodeH(h [7]byte) {
 
 // Quantities implements Sensor.
 func (d *bme280) Quantities() []Quantity {
-	qs := []Quantity{{nameTemperature, unitCelsius}, {namePressure, unitPascal}}
 	if d.humidity {
-		qs = append(qs, Quantity{nameHumidity, unitRH})
+		return bme280Quantities()
 	}
-	return qs
+	return bmp280Quantities()
 }
+
+func bmp280Quantities() []Quantity {
+	return []Quantity{{nameTemperature, unitCelsius}, {namePressure, unitPascal}}
+}
+
+func bme280Quantities() []Quantity { return append(bmp280Quantities(), Quantity{nameHumidity, unitRH}) }
 
 // Read implements Sensor: one forced-mode measurement (§3.3.3).
 func (d *bme280) Read(ctx context.Context) ([]Reading, error) {

@@ -3,6 +3,7 @@ package sensors
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
@@ -112,6 +113,9 @@ func TestBME280Read(t *testing.T) {
 			s, err := d.Open(tc.p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !slices.Equal(d.Quantities, s.Quantities()) {
+				t.Errorf("driver %s says %v, the open sensor %v", tc.kind, d.Quantities, s.Quantities())
 			}
 			got, err := s.Read(context.Background())
 			if err != nil {

@@ -37,6 +37,7 @@ func init() {
 		Kind:        "ds18b20",
 		Description: "Maxim DS18B20 1-Wire temperature sensor, through the kernel's w1_therm",
 		Bus:         "1-wire",
+		Quantities:  temperatureOnly(),
 		Open:        openDS18B20,
 	})
 }
@@ -105,9 +106,7 @@ type ds18b20 struct {
 }
 
 // Quantities implements Sensor.
-func (d *ds18b20) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}}
-}
+func (d *ds18b20) Quantities() []Quantity { return temperatureOnly() }
 
 // Read implements Sensor.
 func (d *ds18b20) Read(ctx context.Context) ([]Reading, error) {

@@ -26,6 +26,7 @@ func init() {
 		Description: "LM75-class temperature sensor (LM75, LM75A/B, TMP75, TMP105)",
 		Bus:         "i2c",
 		DefaultAddr: 0x48,
+		Quantities:  temperatureOnly(),
 		Open: func(p Params) (Sensor, error) {
 			// A2..A0 pick 0x48..0x4F on the LM75s and the TMP75; clones differ, so any address.
 			dev, err := i2cDevice("lm75", p, 0x48, nil, "resolution")
@@ -53,9 +54,7 @@ type lm75 struct {
 }
 
 // Quantities implements Sensor.
-func (d *lm75) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}}
-}
+func (d *lm75) Quantities() []Quantity { return temperatureOnly() }
 
 // Read implements Sensor.
 func (d *lm75) Read(ctx context.Context) ([]Reading, error) {

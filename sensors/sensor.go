@@ -7,6 +7,7 @@ package sensors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,6 +20,12 @@ import (
 type Quantity struct {
 	Name string // "temperature", "pressure", "humidity", "illuminance"
 	Unit string
+}
+
+// The quantities several kinds share, a new slice each time.
+func temperatureOnly() []Quantity { return []Quantity{{nameTemperature, unitCelsius}} }
+func temperatureHumidity() []Quantity {
+	return []Quantity{{nameTemperature, unitCelsius}, {nameHumidity, unitRH}}
 }
 
 // Reading is one measured value.
@@ -50,7 +57,10 @@ type Driver struct {
 	Description string
 	Bus         string // "i2c", "1-wire", "sysfs" or "none"
 	DefaultAddr uint16 // for I2C
-	Open        func(p Params) (Sensor, error)
+	// Quantities lists what a sensor of this kind measures, as its Quantities does once
+	// open: for whoever must know before the first reading (LwM2M's object list).
+	Quantities []Quantity
+	Open       func(p Params) (Sensor, error)
 }
 
 // registry holds the drivers by kind; drivers add themselves in init.
@@ -77,6 +87,7 @@ func Lookup(kind string) (Driver, error) {
 	if !ok {
 		return Driver{}, fmt.Errorf("sensor kind %q: not known (known: %v)", kind, kindsLocked())
 	}
+	d.Quantities = slices.Clone(d.Quantities)
 	return d, nil
 }
 

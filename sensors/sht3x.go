@@ -23,6 +23,7 @@ func init() {
 		Description: "Sensirion SHT3x humidity and temperature sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x44,
+		Quantities:  temperatureHumidity(),
 		Open: func(p Params) (Sensor, error) {
 			dev, err := i2cDevice("sht3x", p, 0x44, []uint16{0x44, 0x45}) // ADDR pin low, high (§3.3)
 			if err != nil {
@@ -42,9 +43,7 @@ type sht3x struct {
 }
 
 // Quantities implements Sensor.
-func (d *sht3x) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}, {nameHumidity, unitRH}}
-}
+func (d *sht3x) Quantities() []Quantity { return temperatureHumidity() }
 
 // Read implements Sensor.
 func (d *sht3x) Read(ctx context.Context) ([]Reading, error) {

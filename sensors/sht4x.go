@@ -23,6 +23,7 @@ func init() {
 		Description: "Sensirion SHT4x humidity and temperature sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x44,
+		Quantities:  temperatureHumidity(),
 		Open: func(p Params) (Sensor, error) {
 			// 0x44 for the …-AD1B parts, 0x45 for …-BD1B, 0x46 for …-CD1B.
 			dev, err := i2cDevice("sht4x", p, 0x44, []uint16{0x44, 0x45, 0x46})
@@ -43,9 +44,7 @@ type sht4x struct {
 }
 
 // Quantities implements Sensor.
-func (d *sht4x) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}, {nameHumidity, unitRH}}
-}
+func (d *sht4x) Quantities() []Quantity { return temperatureHumidity() }
 
 // Read implements Sensor.
 func (d *sht4x) Read(ctx context.Context) ([]Reading, error) {

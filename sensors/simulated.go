@@ -21,6 +21,7 @@ func init() {
 		Kind:        "simulated",
 		Description: "simulated temperature, humidity and pressure for development and demos",
 		Bus:         "none",
+		Quantities:  simulatedQuantities(),
 		Open:        openSimulated,
 	})
 }
@@ -50,7 +51,9 @@ type simulated struct {
 }
 
 // Quantities implements Sensor.
-func (s *simulated) Quantities() []Quantity {
+func (s *simulated) Quantities() []Quantity { return simulatedQuantities() }
+
+func simulatedQuantities() []Quantity {
 	return []Quantity{{nameTemperature, unitCelsius}, {nameHumidity, unitRH}, {namePressure, unitPascal}}
 }
 

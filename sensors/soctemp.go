@@ -21,6 +21,7 @@ func init() {
 		Kind:        "soc",
 		Description: "SoC temperature from the kernel's thermal zone",
 		Bus:         "sysfs",
+		Quantities:  temperatureOnly(),
 		Open:        openSoC,
 	})
 }
@@ -52,9 +53,7 @@ type socTemp struct {
 }
 
 // Quantities implements Sensor.
-func (s *socTemp) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}}
-}
+func (s *socTemp) Quantities() []Quantity { return temperatureOnly() }
 
 // Read implements Sensor.
 func (s *socTemp) Read(ctx context.Context) ([]Reading, error) {

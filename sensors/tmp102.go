@@ -21,6 +21,7 @@ func init() {
 		Description: "TI TMP102 temperature sensor",
 		Bus:         "i2c",
 		DefaultAddr: 0x48,
+		Quantities:  temperatureOnly(),
 		Open: func(p Params) (Sensor, error) {
 			// ADD0 to GND, V+, SDA, SCL ("Serial Bus Address").
 			dev, err := i2cDevice("tmp102", p, 0x48, []uint16{0x48, 0x49, 0x4a, 0x4b})
@@ -39,9 +40,7 @@ type tmp102 struct {
 }
 
 // Quantities implements Sensor.
-func (d *tmp102) Quantities() []Quantity {
-	return []Quantity{{nameTemperature, unitCelsius}}
-}
+func (d *tmp102) Quantities() []Quantity { return temperatureOnly() }
 
 // Read implements Sensor.
 func (d *tmp102) Read(ctx context.Context) ([]Reading, error) {
