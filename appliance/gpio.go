@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
@@ -24,15 +25,27 @@ type gpioPins struct {
 	log      *slog.Logger
 	stateDir string
 	inputs   []*gpioInput
+	outputs  map[string]*gpioOutput // by name
+
+	onLevel atomic.Pointer[func(name string, level bool)] // also told every level (LwM2M)
+}
+
+// gpioOutput is an output in use; mu orders the PUTs and writes of its level.
+type gpioOutput struct {
+	pc  config.GPIO
+	out *sgpio.Output
+	res *coap.Resource
+	mu  sync.Mutex
 }
 
 type gpioInput struct {
-	in  *sgpio.Input
-	res *coap.Resource
+	name string
+	in   *sgpio.Input
+	res  *coap.Resource
 }
 
 func newGPIO(cfg []config.GPIO, srv *coap.Server, stateDir string, log *slog.Logger, open func(name string, output bool) (gpio.PinIO, error)) (*gpioPins, error) {
-	g := &gpioPins{log: log, stateDir: stateDir}
+	g := &gpioPins{log: log, stateDir: stateDir, outputs: map[string]*gpioOutput{}}
 	for _, pc := range cfg {
 		opts := []coap.ResourceOption{coap.WithMediaType(coap.TextPlain), coap.WithMethods(coap.GET),
 			coap.WithAttribute("rt", "pigw.gpio."+pc.Direction), coap.WithAttribute("if", "core.a")}
@@ -47,7 +60,7 @@ func newGPIO(cfg []config.GPIO, srv *coap.Server, stateDir string, log *slog.Log
 			if out, err = sgpio.NewOutput(sgpio.Config{Name: pc.Name, Pin: pin, Output: true, Invert: pc.Invert}, level); err != nil {
 				openErr = err
 			} else {
-				opts = append(opts, coap.WithHandler(coap.PUT, g.put(pc, out, srv)))
+				opts = append(opts, coap.WithHandler(coap.PUT, g.put(pc.Name)))
 			}
 		}
 		res, err := srv.AddResource("gpio/"+pc.Name, opts...)
@@ -59,6 +72,7 @@ func newGPIO(cfg []config.GPIO, srv *coap.Server, stateDir string, log *slog.Log
 			log.Error("GPIO pin unusable", "pin", pc.Pin, "name", pc.Name, "err", openErr)
 			res.SetFailure(openErr.Error())
 		case out != nil:
+			g.outputs[pc.Name] = &gpioOutput{pc: pc, out: out, res: res}
 			_ = res.SetValue(levelText(out.Read()))
 			log.Info("GPIO output", "name", pc.Name, "pin", fmt.Sprint(pin), "level", string(levelText(out.Read())))
 		default:
@@ -70,7 +84,7 @@ func newGPIO(cfg []config.GPIO, srv *coap.Server, stateDir string, log *slog.Log
 				continue
 			}
 			_ = res.SetValue(levelText(in.Level())) // the level read at start, until Run watches it
-			g.inputs = append(g.inputs, &gpioInput{in: in, res: res})
+			g.inputs = append(g.inputs, &gpioInput{name: pc.Name, in: in, res: res})
 		}
 	}
 	return g, nil
@@ -89,34 +103,67 @@ func levelText(l bool) []byte {
 }
 
 // put answers PUT on an output: 0, 1, on, off, true, false or toggle.
-func (g *gpioPins) put(pc config.GPIO, out *sgpio.Output, srv *coap.Server) coap.Handler {
-	var mu sync.Mutex
+func (g *gpioPins) put(name string) coap.Handler {
 	return func(in coap.Incoming) coap.Answer {
-		mu.Lock()
-		defer mu.Unlock()
 		level, toggle, err := sgpio.Parse(string(in.Payload))
 		if err != nil {
 			return coap.Answer{Code: coap.BadRequest, ContentFormat: coap.NoMediaType, Payload: []byte(err.Error())}
 		}
-		if toggle {
-			level, err = out.Toggle()
-		} else {
-			err = out.Set(level)
-		}
-		if err != nil {
+		if level, err = g.set(name, level, toggle); err != nil {
 			return coap.Answer{Code: coap.Unavailable, ContentFormat: coap.NoMediaType, Payload: []byte(err.Error())}
-		}
-		level = out.Read() // the level the pin has, read back where the pin can tell
-		if r := srv.Resource("gpio/" + pc.Name); r != nil {
-			_ = r.SetValue(levelText(level))
-		}
-		if pc.Restart == config.RestartLast {
-			if err := g.keepLevel(pc.Name, level); err != nil {
-				g.log.Warn("GPIO level not kept", "name", pc.Name, "err", err)
-			}
 		}
 		return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: levelText(level)}
 	}
+}
+
+// set drives the output name to level (or toggles it), as a PUT of /gpio/<name> and an
+// LwM2M Write of its Digital Output State do, and returns the level the pin has then.
+func (g *gpioPins) set(name string, level, toggle bool) (bool, error) {
+	o := g.outputs[name]
+	if o == nil {
+		return false, fmt.Errorf("gpio %s: not an output in use", name)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var err error
+	if toggle {
+		level, err = o.out.Toggle()
+	} else {
+		err = o.out.Set(level)
+	}
+	if err != nil {
+		return false, err
+	}
+	level = o.out.Read() // the level the pin has, read back where the pin can tell
+	_ = o.res.SetValue(levelText(level))
+	g.tell(name, level)
+	if o.pc.Restart == config.RestartLast {
+		if err := g.keepLevel(name, level); err != nil {
+			g.log.Warn("GPIO level not kept", "name", name, "err", err)
+		}
+	}
+	return level, nil
+}
+
+// watchLevels has fn told every level an input reads and an output is set to, from now on.
+func (g *gpioPins) watchLevels(fn func(name string, level bool)) { g.onLevel.Store(&fn) }
+
+func (g *gpioPins) tell(name string, level bool) {
+	if fn := g.onLevel.Load(); fn != nil {
+		(*fn)(name, level)
+	}
+}
+
+// levels are the pins' levels now, by name, for those that can be read.
+func (g *gpioPins) levels() map[string]bool {
+	m := map[string]bool{}
+	for name, o := range g.outputs {
+		m[name] = o.out.Read()
+	}
+	for _, gi := range g.inputs {
+		m[gi.name] = gi.in.Level()
+	}
+	return m
 }
 
 func (g *gpioPins) levelFile(name string) string { return filepath.Join(g.stateDir, "gpio-"+name) }
@@ -151,7 +198,10 @@ func (g *gpioPins) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, gi := range g.inputs {
 		wg.Go(func() {
-			_ = gi.in.Run(ctx, func(level bool, _ time.Time) { _ = gi.res.SetValue(levelText(level)) })
+			_ = gi.in.Run(ctx, func(level bool, _ time.Time) {
+				_ = gi.res.SetValue(levelText(level))
+				g.tell(gi.name, level)
+			})
 		})
 	}
 	wg.Wait()
