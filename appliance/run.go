@@ -132,6 +132,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			return fmt.Errorf("rd: %w", err)
 		}
 	}
+	var lw *lwm2mClient
+	if cfg.LwM2M.Enabled() {
+		lw, err = newLwM2M(cfg, lwm2mDeps{srv: srv, pins: pins, version: opts.Version, regs: status.regs,
+			reboot: func() { sys.requestStop(ErrReboot) }}, lines.logger(log, "lwm2m"))
+		if err != nil {
+			return fmt.Errorf("lwm2m: %w", err)
+		}
+	}
 	log.Info("appliance ready", "resources", len(srv.Resources()), "service_discovery", cfg.CoAP.ServiceDiscovery,
 		"dynamic_resources", cfg.CoAP.DynamicResources, "dtls", cfg.CoAP.DTLS != nil, "sessions", len(cfg.Sessions))
 
@@ -155,7 +163,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		defer close(done)
 		subs := []supervisor.Subsystem{coapSubsystem{srv}, supervisor.Func{N: "sessions", F: ss.Run}}
 		if len(specs) > 0 {
-			subs = append(subs, sensors.NewSampler(specs, sres, lines.logger(log, "sensors")))
+			var pub sensors.Publisher = sres
+			if lw != nil {
+				pub = fanOut{sres, lw}
+			}
+			subs = append(subs, sensors.NewSampler(specs, pub, lines.logger(log, "sensors")))
 		}
 		if len(pins.inputs) > 0 {
 			subs = append(subs, pins)
@@ -178,6 +190,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		if rd != nil {
 			subs = append(subs, rd)
+		}
+		if lw != nil {
+			subs = append(subs, lw)
 		}
 		sup.Run(ctx, append(subs, opts.Subsystems...)...)
 	}()

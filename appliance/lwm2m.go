@@ -1,0 +1,277 @@
+package appliance
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/appliance/lwm2m"
+	"github.com/pigw/pigw/appliance/registration"
+	"github.com/pigw/pigw/internal/wait"
+	"github.com/pigw/pigw/sensors"
+)
+
+// lwm2mClient is pigw as an OMA LwM2M 1.1 client of one server (Leshan, ThingsBoard, ...): it
+// registers its objects and keeps the registration (package registration), and answers the
+// server's Read, Write, Execute and Observe on the socket it registered from (package lwm2m,
+// coap.Session.Serve), since a server reaches a client behind a NAT nowhere else. The
+// objects show what the appliance has: the device, the sensors' readings from the one
+// sampler, the GPIO pins. A server that is down is retried and shown in /sys/lwm2m, never
+// returned to the supervisor: it must not count against an update's trial health.
+type lwm2mClient struct {
+	cfg      config.LwM2M
+	endpoint string
+	tree     *lwm2m.Tree
+	srv      *coap.Server // sessions-only: the tree, served on the registration's session
+	client   *coap.Client
+	sensors  *lwm2m.Sensors
+	gpio     *lwm2m.GPIO
+	res      *coap.Resource // /sys/lwm2m
+	regs     *registrations
+	log      *slog.Logger
+	reg      atomic.Pointer[registration.Client] // while registering
+}
+
+// lwm2mDeps are the parts of the appliance the objects show and act on.
+type lwm2mDeps struct {
+	srv     *coap.Server // the appliance's, for /sys/lwm2m
+	pins    *gpioPins
+	version string
+	reboot  func()
+	regs    *registrations
+}
+
+func newLwM2M(cfg *config.Config, d lwm2mDeps, log *slog.Logger) (*lwm2mClient, error) {
+	c := &lwm2mClient{cfg: cfg.LwM2M, endpoint: cfg.LwM2M.EndpointName(cfg.System.Hostname), client: coap.NewClient(log),
+		regs: d.regs, log: log}
+	objs, err := c.objects(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	if c.tree, err = lwm2m.NewTree(log, objs...); err != nil {
+		return nil, err
+	}
+	if c.srv, err = c.tree.NewServer(log); err != nil {
+		return nil, err
+	}
+	c.res, err = d.srv.AddResource("sys/lwm2m", coap.WithMediaType(coap.AppJSON), coap.WithMethods(coap.GET), coap.WithETag(),
+		coap.WithAttribute("rt", "pigw.lwm2m"), coap.WithHidden())
+	if err != nil {
+		return nil, err
+	}
+	c.publish(registration.State{Server: c.cfg.Server, Endpoint: c.endpoint, Lifetime: uint32(time.Duration(c.cfg.Lifetime) / time.Second)})
+	return c, nil
+}
+
+// objects makes the objects lwm2m.objects asks for. Object 5 (Firmware Update) is not in
+// this version: asked for, it is left out and the log says so.
+func (c *lwm2mClient) objects(cfg *config.Config, d lwm2mDeps) ([]*lwm2m.Object, error) {
+	want := func(group string) bool { return slices.Contains(c.cfg.Objects, group) }
+	var objs []*lwm2m.Object
+	server, err := lwm2m.NewServerObject(lwm2m.ServerFacts{
+		ShortServerID: uint16(c.cfg.ShortServerID), Lifetime: int64(time.Duration(c.cfg.Lifetime) / time.Second),
+		OnLifetime: func(seconds int64) error {
+			reg := c.reg.Load()
+			if reg == nil {
+				return fmt.Errorf("not registered")
+			}
+			return reg.SetLifetime(time.Duration(seconds) * time.Second)
+		},
+		OnUpdateTrigger: func() error {
+			if reg := c.reg.Load(); reg != nil {
+				reg.UpdateNow()
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	device, err := lwm2m.NewDeviceObject(lwm2m.DeviceFacts{Manufacturer: manufacturer(), Model: boardModel(), Serial: boardSerial(),
+		FirmwareVersion: d.version, Reboot: func() error { d.reboot(); return nil }})
+	if err != nil {
+		return nil, err
+	}
+	objs = append(objs, server, device) // both required: config refuses a list without them
+	if want(config.LwM2MObjectSensors) {
+		var qs []lwm2m.Quantity
+		for _, sc := range cfg.Sensors {
+			drv, err := sensors.Lookup(sc.Kind)
+			if err != nil {
+				return nil, err
+			}
+			for _, q := range drv.Quantities {
+				if _, ok := lwm2m.IPSOObject(q.Name); ok {
+					qs = append(qs, lwm2m.Quantity{Sensor: sc.Name, Name: q.Name, Unit: q.Unit})
+				}
+			}
+		}
+		if c.sensors, err = lwm2m.NewSensors(qs); err != nil {
+			return nil, err
+		}
+		objs = append(objs, c.sensors.Objects()...)
+	}
+	if want(config.LwM2MObjectGPIO) && d.pins != nil {
+		var pins []lwm2m.Pin
+		for _, g := range cfg.GPIO {
+			p := lwm2m.Pin{Name: g.Name, Output: !g.Input()}
+			if p.Output {
+				p.Set = func(level bool) error { _, err := d.pins.set(g.Name, level, false); return err }
+			}
+			pins = append(pins, p)
+		}
+		if c.gpio, err = lwm2m.NewGPIO(pins); err != nil {
+			return nil, err
+		}
+		for name, level := range d.pins.levels() {
+			_ = c.gpio.Level(name, level)
+		}
+		d.pins.watchLevels(func(name string, level bool) { _ = c.gpio.Level(name, level) })
+		objs = append(objs, c.gpio.Objects()...)
+	}
+	if want(config.LwM2MObjectFirmware) {
+		c.log.Info("lwm2m: object 5 (Firmware Update) is not in this version; updates go through /sys/update")
+	}
+	return objs, nil
+}
+
+func (c *lwm2mClient) Name() string { return "lwm2m" }
+
+func (c *lwm2mClient) publish(st registration.State) {
+	_ = c.res.SetValue(marshal(st))
+	c.regs.set("lwm2m", st)
+}
+
+// Publish gives the IPSO objects a sample, beside /sensors (see fanOut).
+func (c *lwm2mClient) Publish(name string, s sensors.Sample) {
+	if c.sensors == nil {
+		return
+	}
+	for _, rd := range s.Readings {
+		_ = c.sensors.Reading(name, rd.Name, rd.Value)
+	}
+}
+
+// Fail marks the sensor's IPSO instances unreadable.
+func (c *lwm2mClient) Fail(name string, err error, _ time.Time) {
+	if c.sensors != nil {
+		c.sensors.Fail(name, err.Error())
+	}
+}
+
+// Run registers and keeps the registration until ctx is done.
+func (c *lwm2mClient) Run(ctx context.Context) error {
+	go func() { _ = c.srv.Serve(ctx) }() // Block1 expiry and the event log of the tree's server
+	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
+		err := c.register(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.publish(registration.State{Server: c.cfg.Server, Endpoint: c.endpoint, Lifetime: uint32(time.Duration(c.cfg.Lifetime) / time.Second),
+			LastError: err.Error(), LastErrorTime: time.Now()})
+		c.log.Warn("LwM2M server unreachable", "server", c.cfg.Server, "err", err, "retry_in", backoff)
+		if !wait.Sleep(ctx, backoff) {
+			return nil
+		}
+	}
+}
+
+func (c *lwm2mClient) register(ctx context.Context) error {
+	s, err := c.dial()
+	if err != nil {
+		return err
+	}
+	defer func() { c.client.RemoveSession(s) }()
+	reg, err := registration.New(registration.Config{
+		Conn: s, Server: c.cfg.Server, Path: "rd", Endpoint: c.endpoint,
+		Params: []string{"lwm2m=1.1", "b=" + c.cfg.Binding},
+		// A new session after a failure: a DTLS one dies with its server's restart.
+		Reconnect: func(context.Context) (registration.Conn, error) {
+			fresh, err := c.dial()
+			if err != nil {
+				return nil, err
+			}
+			c.client.RemoveSession(s)
+			s = fresh
+			return fresh, nil
+		},
+		Lifetime: time.Duration(c.cfg.Lifetime),
+		Links:    func() []byte { return []byte(c.tree.Links()) },
+		Logger:   c.log, OnChange: c.publish,
+	})
+	if err != nil {
+		return err
+	}
+	c.reg.Store(reg)
+	defer c.reg.Store(nil)
+	c.log.Info("registering with the LwM2M server", "server", c.cfg.Server, "endpoint", c.endpoint)
+	return reg.Run(ctx)
+}
+
+// dial opens a session to the server, over DTLS for coaps, that serves the objects.
+func (c *lwm2mClient) dial() (*coap.Session, error) {
+	_, host, port := c.cfg.Parsed()
+	opts := coap.SessionOptions{Identity: c.cfg.Identity}
+	if len(c.cfg.PSK) > 0 {
+		opts.PSK = []byte(c.cfg.PSK)
+	}
+	s, err := c.client.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Serve(c.srv); err != nil {
+		c.client.RemoveSession(s)
+		return nil, err
+	}
+	return s, nil
+}
+
+// manufacturer is the board's maker as the device tree names it ("raspberrypi" for a Pi),
+// or "unknown".
+func manufacturer() string {
+	b, err := os.ReadFile("/proc/device-tree/compatible")
+	if err != nil {
+		return "unknown"
+	}
+	vendor, _, _ := strings.Cut(string(b), ",")
+	if vendor == "raspberrypi" {
+		return "Raspberry Pi Ltd"
+	}
+	return vendor
+}
+
+// boardSerial is the serial number the firmware wrote into the device tree, or "unknown".
+func boardSerial() string {
+	b, err := os.ReadFile("/proc/device-tree/serial-number")
+	if err != nil {
+		return "unknown"
+	}
+	if s := strings.TrimRight(string(b), "\x00\n"); s != "" {
+		return s
+	}
+	return "unknown"
+}
+
+// fanOut gives every sample to each publisher: the one sampler feeds /sensors and LwM2M.
+type fanOut []sensors.Publisher
+
+func (f fanOut) Publish(name string, s sensors.Sample) {
+	for _, p := range f {
+		p.Publish(name, s)
+	}
+}
+
+func (f fanOut) Fail(name string, err error, lastGood time.Time) {
+	for _, p := range f {
+		p.Fail(name, err, lastGood)
+	}
+}

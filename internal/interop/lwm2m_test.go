@@ -1,0 +1,103 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pigw/pigw/internal/lwm2mtest"
+)
+
+// TestLwM2MClient runs pigw run as an LwM2M client of lwm2m-node-lib (internal/lwm2mtest):
+// the Register the server saw, Reads of the device and of a sensor's value equal to
+// /sensors, a written lifetime and the Update Trigger making Updates, /sys/lwm2m, and the
+// De-register when pigw stops.
+func TestLwM2MClient(t *testing.T) {
+	t.Parallel()
+	lw := lwm2mtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	gw := startServer(t, seedConfig("")+fmt.Sprintf(`lwm2m:
+  server: %s
+  endpoint: pigw-lw
+  lifetime: 30s
+sensors:
+  - {name: room, kind: simulated, interval: 1h}
+`, lw.Addr()))
+
+	reg, err := lw.Next(ctx, lwm2mtest.Register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("register: query %v, links %v", reg.Query, reg.Links)
+	if reg.Endpoint != "pigw-lw" || reg.Lifetime != "30" || reg.Version != "1.1" || reg.Binding != "U" || reg.Format != 40 {
+		t.Errorf("register %+v: want ep=pigw-lw, lt=30, lwm2m=1.1, b=U, link-format", reg)
+	}
+	for _, want := range []string{"</1/0>", "</3/0>", "</3303/0>", "</3304/0>", "</3315/0>"} {
+		if !slices.Contains(reg.Links, want) {
+			t.Errorf("register links %v: no %s", reg.Links, want)
+		}
+	}
+	if slices.ContainsFunc(reg.Links, func(l string) bool { return strings.HasPrefix(l, "</0") }) {
+		t.Errorf("register links %v: object 0 is never listed", reg.Links)
+	}
+
+	// Read: the device, and the temperature /sensors/room/temperature shows.
+	if r, err := lw.Read(ctx, "pigw-lw", "/3/0/3", lwm2mtest.Text); err != nil || r.Code != "2.05" || string(r.Payload) != "dev" {
+		t.Errorf("Read /3/0/3: %v %v, want 2.05 dev (pigw's version)", r, err)
+	}
+	var temp string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, err := lw.Read(ctx, "pigw-lw", "/3303/0/5700", lwm2mtest.Text)
+		if err == nil && r.Code == "2.05" {
+			temp = string(r.Payload)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Read /3303/0/5700: %v %v", r, err)
+		}
+	}
+	got, _ := strconv.ParseFloat(temp, 64)
+	sensor := strings.Fields(coapClient(t, "-m", "get", gw.URL("sensors/room/temperature")).Last(t).Payload)
+	if want, _ := strconv.ParseFloat(sensor[0], 64); len(sensor) == 0 || got != want {
+		t.Errorf("Read /3303/0/5700 = %s, /sensors/room/temperature = %v: want the same reading", temp, sensor)
+	}
+
+	// A written lifetime is sent in an Update; the Update Trigger sends one at once.
+	if r, err := lw.Write(ctx, "pigw-lw", "/1/0/1", lwm2mtest.Text, []byte("20")); err != nil || r.Code != "2.04" {
+		t.Fatalf("Write /1/0/1 20: %v %v", r, err)
+	}
+	if up, err := lw.Next(ctx, lwm2mtest.Update); err != nil || up.Lifetime != "20" {
+		t.Errorf("after Write /1/0/1: %+v %v, want an Update with lt=20", up, err)
+	}
+	if r, err := lw.Execute(ctx, "pigw-lw", "/1/0/8", ""); err != nil || r.Code != "2.04" {
+		t.Fatalf("Execute /1/0/8: %v %v", r, err)
+	}
+	if up, err := lw.Next(ctx, lwm2mtest.Update); err != nil || up.Lifetime != "" {
+		t.Errorf("after Execute /1/0/8: %+v %v, want an Update without lt=", up, err)
+	}
+
+	var st struct {
+		Registered bool
+		Location   string
+		Lifetime   int
+	}
+	r := coapClient(t, "-m", "get", gw.URL("sys/lwm2m"))
+	if err := json.Unmarshal([]byte(r.Last(t).Payload), &st); err != nil || !st.Registered || st.Location != reg.Location || st.Lifetime != 20 {
+		t.Errorf("/sys/lwm2m: %+v %v, want registered at %s with lifetime 20", st, err, reg.Location)
+	}
+
+	gw.Stop()
+	if _, err := lw.Next(ctx, lwm2mtest.Deregister); err != nil {
+		t.Errorf("no De-register when pigw stopped: %v", err)
+	}
+	if !regexp.MustCompile(`msg="registering with the LwM2M server"`).MatchString(gw.Log()) {
+		t.Errorf("pigw's log does not say it registers")
+	}
+}
