@@ -101,3 +101,39 @@ sensors:
 		t.Errorf("pigw's log does not say it registers")
 	}
 }
+
+// TestLwM2MServerLoss: the server restarted empty answers pigw's next Update with 4.04 and
+// pigw registers again; pigw killed (no De-register) lets the registration expire at the
+// server.
+func TestLwM2MServerLoss(t *testing.T) {
+	t.Parallel()
+	lw := lwm2mtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	gw := startServer(t, seedConfig("")+fmt.Sprintf("lwm2m:\n  server: %s\n  endpoint: pigw-loss\n  lifetime: 10s\n", lw.Addr()))
+	if _, err := lw.Next(ctx, lwm2mtest.Register); err != nil {
+		t.Fatal(err)
+	}
+	lw.Stop()
+	restarted := time.Now()
+	lw = lwm2mtest.StartOn(t, lw.Port())
+	reg, err := lw.Next(ctx, lwm2mtest.Register)
+	if err != nil || reg.Endpoint != "pigw-loss" {
+		t.Fatalf("no Register with the restarted server: %+v %v\n%s", reg, err, gw.Log())
+	}
+	t.Logf("registered again %v after the server restarted (lifetime 10 s: the Update is due after 5 s)", time.Since(restarted).Round(time.Millisecond))
+	if !strings.Contains(gw.Log(), "update failed, registering again") {
+		t.Errorf("pigw's log does not say the Update failed")
+	}
+
+	gw.Kill()
+	killed := time.Now()
+	exp, err := lw.Next(ctx, lwm2mtest.Expire)
+	if err != nil || exp.Endpoint != "pigw-loss" {
+		t.Fatalf("the registration did not expire after pigw was killed: %+v %v", exp, err)
+	}
+	t.Logf("expired %v after pigw was killed", time.Since(killed).Round(time.Millisecond))
+	if slices.ContainsFunc(lw.Events(), func(e lwm2mtest.Event) bool { return e.Kind == lwm2mtest.Deregister }) {
+		t.Errorf("a killed pigw de-registered")
+	}
+}
