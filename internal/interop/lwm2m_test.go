@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pigw/pigw/internal/lwm2mtest"
+	"github.com/pigw/pigw/internal/netnstest"
 )
 
 // TestLwM2MClient runs pigw run as an LwM2M client of lwm2m-node-lib (internal/lwm2mtest):
@@ -136,4 +138,52 @@ func TestLwM2MServerLoss(t *testing.T) {
 	if slices.ContainsFunc(lw.Events(), func(e lwm2mtest.Event) bool { return e.Kind == lwm2mtest.Deregister }) {
 		t.Errorf("a killed pigw de-registered")
 	}
+}
+
+// TestLwM2MLinkDown puts pigw and the LwM2M server in two network namespaces joined by a veth
+// pair, and takes pigw's link down for longer than the lifetime: the server lets the
+// registration expire, and once the link is up again pigw's Update meets a server that no
+// longer knows it, and pigw registers again.
+func TestLwM2MLinkDown(t *testing.T) {
+	t.Parallel()
+	gwNS, _, _ := netnstest.New(t, "pigwlw-c-")
+	srvNS, _, _ := netnstest.New(t, "pigwlw-s-")
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	ip("-n", gwNS, "link", "add", "lw0", "type", "veth", "peer", "name", "lw1", "netns", srvNS)
+	ip("-n", gwNS, "addr", "add", "10.98.0.2/24", "dev", "lw0")
+	ip("-n", srvNS, "addr", "add", "10.98.0.1/24", "dev", "lw1")
+	for _, ns := range []string{gwNS, srvNS} {
+		ip("-n", ns, "link", "set", "lo", "up")
+	}
+	ip("-n", gwNS, "link", "set", "lw0", "up")
+	ip("-n", srvNS, "link", "set", "lw1", "up")
+
+	lw := lwm2mtest.StartWith(t, lwm2mtest.Options{Host: "10.98.0.1", Prefix: []string{"ip", "netns", "exec", srvNS}})
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	startServerOn(t, seedConfig("")+fmt.Sprintf("lwm2m:\n  server: %s\n  endpoint: pigw-link\n  lifetime: 10s\n", lw.Addr()),
+		nil, []string{"ip", "netns", "exec", gwNS})
+	if _, err := lw.Next(ctx, lwm2mtest.Register); err != nil {
+		t.Fatal(err)
+	}
+	ip("-n", gwNS, "link", "set", "lw0", "down")
+	down := time.Now()
+	if _, err := lw.Next(ctx, lwm2mtest.Expire); err != nil {
+		t.Fatalf("the registration did not expire while the link was down: %v", err)
+	}
+	t.Logf("expired %v after the link went down", time.Since(down).Round(time.Millisecond))
+	time.Sleep(15*time.Second - time.Since(down)) // down for longer than the lifetime
+	ip("-n", gwNS, "link", "set", "lw0", "up")
+	up := time.Now()
+	reg, err := lw.Next(ctx, lwm2mtest.Register)
+	if err != nil || reg.Endpoint != "pigw-link" {
+		t.Fatalf("pigw did not register again after the link came back: %+v %v", reg, err)
+	}
+	t.Logf("registered again %v after the link came up (%v after it went down)", time.Since(up).Round(time.Millisecond),
+		time.Since(down).Round(time.Millisecond))
 }

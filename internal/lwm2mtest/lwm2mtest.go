@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,7 @@ type Server struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stderr syncbuf.Buffer
+	host   string
 	port   int
 
 	writeMu sync.Mutex // one command line at a time on stdin
@@ -80,19 +82,36 @@ type Server struct {
 
 // Start runs a harness on a port the kernel picks and waits until it listens. The harness
 // stops when the test ends; if the test failed, its stderr and events are logged.
-func Start(t testing.TB) *Server { t.Helper(); return StartOn(t, 0) }
+func Start(t testing.TB) *Server { t.Helper(); return StartWith(t, Options{}) }
 
 // StartOn is Start on a given port: a server restarted on the port its clients know.
-func StartOn(t testing.TB, port int) *Server {
+func StartOn(t testing.TB, port int) *Server { t.Helper(); return StartWith(t, Options{Port: port}) }
+
+// Options say where the server runs.
+type Options struct {
+	Port int // 0: one the kernel picks
+	// Host is the address it listens and sends on: 127.0.0.1 by default; another only in a
+	// network namespace the test made (with Prefix), so that nothing leaves the machine.
+	Host   string
+	Prefix []string // a command the harness runs under, such as ip netns exec NAME
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Server {
 	t.Helper()
 	node, modules := requirePeer(t)
 	script := filepath.Join(t.TempDir(), "harness.js")
 	if err := os.WriteFile(script, harnessJS, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, script, "--port", strconv.Itoa(port))
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	port := o.Port
+	argv := append(append([]string{}, o.Prefix...), node, script, "--port", strconv.Itoa(port), "--host", o.Host)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(harnessEnv(os.Environ()), "NODE_PATH="+modules)
-	s := &Server{t: t, cmd: cmd, calls: map[int]chan reply{}, grew: make(chan struct{}), gone: make(chan struct{})}
+	s := &Server{t: t, cmd: cmd, host: o.Host, calls: map[int]chan reply{}, grew: make(chan struct{}), gone: make(chan struct{})}
 	cmd.Stderr = &s.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -172,7 +191,9 @@ func harnessEnv(env []string) []string {
 func (s *Server) Port() int { return s.port }
 
 // Addr is the server's address as a client's configuration names it.
-func (s *Server) Addr() string { return fmt.Sprintf("coap://127.0.0.1:%d", s.port) }
+func (s *Server) Addr() string {
+	return "coap://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
+}
 
 // PID is the harness process's id, for figures (its memory, its CPU time).
 func (s *Server) PID() int { return s.cmd.Process.Pid }

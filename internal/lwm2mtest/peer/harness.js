@@ -52,11 +52,12 @@ const CoapServer = require(path.join(coapDir, 'lib', 'server'));
 const packet = require(require.resolve('coap-packet', { paths: [coapDir] }));
 const lwm2m = require('lwm2m-node-lib').server;
 
-const host = '127.0.0.1';
+const hostArg = process.argv.indexOf('--host');
+const host = hostArg > 0 ? process.argv[hostArg + 1] : '127.0.0.1';
 const portArg = process.argv.indexOf('--port');
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : NaN;
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write('usage: harness.js --port N (0..65535; 0 lets the kernel pick)\n');
+  process.stderr.write('usage: harness.js --port N [--host ADDR] (port 0..65535, 0 lets the kernel pick; host 127.0.0.1 by default)\n');
   process.exit(2);
 }
 
@@ -68,8 +69,8 @@ const formats = {
   text: 0, link: 40, opaque: 42, 'senml-json': 110, 'senml-cbor': 112, tlv: 11542
 };
 
-// Nothing leaves loopback. lwm2m-node-lib listens on every address: bind its server to
-// 127.0.0.1. Its requests go out through node-coap agents, whose sockets would bind 0.0.0.0:
+// Nothing leaves loopback, or the address --host names (in a test's own namespace).
+// lwm2m-node-lib listens on every address: bind its server to that one address. Its requests go out through node-coap agents, whose sockets would bind 0.0.0.0:
 // bind them to 127.0.0.1 too.
 const listen = CoapServer.prototype.listen;
 CoapServer.prototype.listen = function (p, address, done) {
