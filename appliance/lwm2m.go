@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/lwm2m"
 	"github.com/pigw/pigw/appliance/registration"
-	"github.com/pigw/pigw/internal/wait"
 	"github.com/pigw/pigw/sensors"
 )
 
@@ -68,7 +65,7 @@ func newLwM2M(cfg *config.Config, d lwm2mDeps, log *slog.Logger) (*lwm2mClient, 
 	if err != nil {
 		return nil, err
 	}
-	c.publish(registration.State{Server: c.cfg.Server, Endpoint: c.endpoint, Lifetime: uint32(time.Duration(c.cfg.Lifetime) / time.Second)})
+	c.publish(idleState(c.cfg.Server, c.endpoint, c.cfg.Lifetime))
 	return c, nil
 }
 
@@ -171,18 +168,7 @@ func (c *lwm2mClient) Fail(name string, err error, _ time.Time) {
 // Run registers and keeps the registration until ctx is done.
 func (c *lwm2mClient) Run(ctx context.Context) error {
 	go func() { _ = c.srv.Serve(ctx) }() // Block1 expiry and the event log of the tree's server
-	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
-		err := c.register(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		c.publish(registration.State{Server: c.cfg.Server, Endpoint: c.endpoint, Lifetime: uint32(time.Duration(c.cfg.Lifetime) / time.Second),
-			LastError: err.Error(), LastErrorTime: time.Now()})
-		c.log.Warn("LwM2M server unreachable", "server", c.cfg.Server, "err", err, "retry_in", backoff)
-		if !wait.Sleep(ctx, backoff) {
-			return nil
-		}
-	}
+	return keepRegistered(ctx, c.log, idleState(c.cfg.Server, c.endpoint, c.cfg.Lifetime), c.publish, c.register)
 }
 
 func (c *lwm2mClient) register(ctx context.Context) error {
@@ -220,11 +206,7 @@ func (c *lwm2mClient) register(ctx context.Context) error {
 // dial opens a session to the server, over DTLS for coaps, that serves the objects.
 func (c *lwm2mClient) dial() (*coap.Session, error) {
 	_, host, port := c.cfg.Parsed()
-	opts := coap.SessionOptions{Identity: c.cfg.Identity}
-	if len(c.cfg.PSK) > 0 {
-		opts.PSK = []byte(c.cfg.PSK)
-	}
-	s, err := c.client.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
+	s, err := dialServer(c.client, host, port, c.cfg.Identity, c.cfg.PSK)
 	if err != nil {
 		return nil, err
 	}
@@ -247,18 +229,6 @@ func manufacturer() string {
 		return "Raspberry Pi Ltd"
 	}
 	return vendor
-}
-
-// boardSerial is the serial number the firmware wrote into the device tree, or "unknown".
-func boardSerial() string {
-	b, err := os.ReadFile("/proc/device-tree/serial-number")
-	if err != nil {
-		return "unknown"
-	}
-	if s := strings.TrimRight(string(b), "\x00\n"); s != "" {
-		return s
-	}
-	return "unknown"
 }
 
 // fanOut gives every sample to each publisher: the one sampler feeds /sensors and LwM2M.

@@ -6,14 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/config"
 	"github.com/pigw/pigw/appliance/registration"
-	"github.com/pigw/pigw/internal/wait"
 )
 
 // rdRegistrar keeps pigw registered with a CoRE Resource Directory (RFC 9176), so that clients
@@ -41,7 +39,7 @@ func newRDRegistrar(cfg *config.Config, srv *coap.Server, regs *registrations, l
 	if err != nil {
 		return nil, err
 	}
-	r.publish(registration.State{Server: cfg.RD.Server, Endpoint: r.endpoint, Lifetime: uint32(time.Duration(cfg.RD.Lifetime) / time.Second)})
+	r.publish(idleState(cfg.RD.Server, r.endpoint, cfg.RD.Lifetime))
 	return r, nil
 }
 
@@ -55,18 +53,7 @@ func (r *rdRegistrar) publish(st registration.State) {
 // Run registers pigw's public resources (those /.well-known/core lists) at the directory's
 // registration resource and keeps the registration until ctx is done.
 func (r *rdRegistrar) Run(ctx context.Context) error {
-	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
-		err := r.register(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		r.publish(registration.State{Server: r.cfg.Server, Endpoint: r.endpoint, Lifetime: uint32(time.Duration(r.cfg.Lifetime) / time.Second),
-			LastError: err.Error(), LastErrorTime: time.Now()})
-		r.log.Warn("resource directory unreachable", "server", r.cfg.Server, "err", err, "retry_in", backoff)
-		if !wait.Sleep(ctx, backoff) {
-			return nil
-		}
-	}
+	return keepRegistered(ctx, r.log, idleState(r.cfg.Server, r.endpoint, r.cfg.Lifetime), r.publish, r.register)
 }
 
 // register finds the directory's registration resource and keeps the registration until ctx
@@ -112,11 +99,7 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 // dial opens a session to the directory, over DTLS for coaps.
 func (r *rdRegistrar) dial() (*coap.Session, error) {
 	_, host, port := r.cfg.Parsed()
-	opts := coap.SessionOptions{Identity: r.cfg.Identity}
-	if len(r.cfg.PSK) > 0 {
-		opts.PSK = []byte(r.cfg.PSK)
-	}
-	return r.client.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
+	return dialServer(r.client, host, port, r.cfg.Identity, r.cfg.PSK)
 }
 
 // rdRegistrationPath asks the directory where it takes registrations: the first link of

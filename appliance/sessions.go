@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -81,16 +79,11 @@ func (ss *sessions) Run(ctx context.Context) error {
 
 func (ss *sessions) runSession(ctx context.Context, sc config.Session) {
 	_, host, port := sc.Parsed()
-	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	opts := coap.SessionOptions{Identity: sc.Identity}
-	if len(sc.PSK) > 0 {
-		opts.PSK = []byte(sc.PSK)
-	}
 	var s *coap.Session
 	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
 		ss.setConn(sc.Name, "connecting")
 		var err error
-		if s, err = ss.client.NewSession(addr, opts); err == nil {
+		if s, err = dialServer(ss.client, host, port, sc.Identity, sc.PSK); err == nil {
 			break
 		}
 		ss.setConn(sc.Name, err.Error())

@@ -29,7 +29,18 @@ func readSysFacts() sysFacts {
 
 // boardModel names the hardware: the device tree's model on a Pi, DMI on a PC or VM.
 func boardModel() string {
-	for _, f := range []string{"/proc/device-tree/model", "/sys/firmware/devicetree/base/model", "/sys/class/dmi/id/product_name"} {
+	return firstText("/proc/device-tree/model", "/sys/firmware/devicetree/base/model", "/sys/class/dmi/id/product_name")
+}
+
+// boardSerial is the serial number the firmware wrote into the device tree, or "unknown".
+func boardSerial() string {
+	return firstText("/proc/device-tree/serial-number", "/sys/firmware/devicetree/base/serial-number")
+}
+
+// firstText is the text of the first of files that holds any (a device tree's strings end in
+// NUL), or "unknown".
+func firstText(files ...string) string {
+	for _, f := range files {
 		if b, err := os.ReadFile(f); err == nil {
 			if m := strings.TrimSpace(strings.TrimRight(string(b), "\x00")); m != "" {
 				return m

@@ -1,0 +1,50 @@
+package appliance
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/pigw/pigw/appliance/coap"
+	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/appliance/registration"
+	"github.com/pigw/pigw/internal/wait"
+)
+
+// dialServer opens a session to a configured server (coap://, or coaps:// with identity and
+// psk): a client session's peer, an LwM2M server, a Resource Directory.
+func dialServer(c *coap.Client, host string, port uint16, identity string, psk config.Secret) (*coap.Session, error) {
+	opts := coap.SessionOptions{Identity: identity}
+	if len(psk) > 0 {
+		opts.PSK = []byte(psk)
+	}
+	return c.NewSession(net.JoinHostPort(host, strconv.Itoa(int(port))), opts)
+}
+
+// keepRegistered runs register until ctx is done, again after a back-off (1 s doubling to
+// 5 min) whenever it returns before that: a server that cannot be reached is shown through
+// publish (idle with the error) and logged, never returned to the supervisor, so that it does
+// not count against the appliance's health (an update on trial would roll back).
+func keepRegistered(ctx context.Context, log *slog.Logger, idle registration.State, publish func(registration.State),
+	register func(context.Context) error) error {
+	for backoff := backoffMin; ; backoff = min(2*backoff, backoffMax) {
+		err := register(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		st := idle
+		st.LastError, st.LastErrorTime = err.Error(), time.Now()
+		publish(st)
+		log.Warn("server unreachable", "server", idle.Server, "err", err, "retry_in", backoff)
+		if !wait.Sleep(ctx, backoff) {
+			return nil
+		}
+	}
+}
+
+// idleState is a registration's state before it is registered.
+func idleState(server, endpoint string, lifetime config.Duration) registration.State {
+	return registration.State{Server: server, Endpoint: endpoint, Lifetime: uint32(time.Duration(lifetime) / time.Second)}
+}
