@@ -32,6 +32,7 @@ type lwm2mClient struct {
 	client   *coap.Client
 	sensors  *lwm2m.Sensors
 	gpio     *lwm2m.GPIO
+	firmware *lwm2mFirmware // nil when not asked for, or when this pigw takes no updates
 	res      *coap.Resource // /sys/lwm2m
 	regs     *registrations
 	log      *slog.Logger
@@ -45,6 +46,7 @@ type lwm2mDeps struct {
 	version string
 	reboot  func()
 	regs    *registrations
+	update  *sysUpdate // /sys/update, whose mechanism object 5 uses
 }
 
 func newLwM2M(cfg *config.Config, d lwm2mDeps, log *slog.Logger) (*lwm2mClient, error) {
@@ -69,8 +71,9 @@ func newLwM2M(cfg *config.Config, d lwm2mDeps, log *slog.Logger) (*lwm2mClient, 
 	return c, nil
 }
 
-// objects makes the objects lwm2m.objects asks for. Object 5 (Firmware Update) is not in
-// this version: asked for, it is left out and the log says so.
+// objects makes the objects lwm2m.objects asks for. Object 5 (Firmware Update) needs the
+// updater: a pigw without one (no state directory, a root that is not an image's) leaves
+// it out and the log says why.
 func (c *lwm2mClient) objects(cfg *config.Config, d lwm2mDeps) ([]*lwm2m.Object, error) {
 	want := func(group string) bool { return slices.Contains(c.cfg.Objects, group) }
 	var objs []*lwm2m.Object
@@ -136,7 +139,14 @@ func (c *lwm2mClient) objects(cfg *config.Config, d lwm2mDeps) ([]*lwm2m.Object,
 		objs = append(objs, c.gpio.Objects()...)
 	}
 	if want(config.LwM2MObjectFirmware) {
-		c.log.Info("lwm2m: object 5 (Firmware Update) is not in this version; updates go through /sys/update")
+		if d.update == nil || d.update.u == nil {
+			c.log.Warn("lwm2m: object 5 (Firmware Update) left out: this pigw takes no updates (see /sys/update)")
+		} else {
+			if c.firmware, err = newLwM2MFirmware(d.update, c.log); err != nil {
+				return nil, err
+			}
+			objs = append(objs, c.firmware.obj.Object())
+		}
 	}
 	return objs, nil
 }
@@ -168,6 +178,9 @@ func (c *lwm2mClient) Fail(name string, err error, _ time.Time) {
 // Run registers and keeps the registration until ctx is done.
 func (c *lwm2mClient) Run(ctx context.Context) error {
 	go func() { _ = c.srv.Serve(ctx) }() // Block1 expiry and the event log of the tree's server
+	if c.firmware != nil {
+		go c.firmware.run(ctx)
+	}
 	return keepRegistered(ctx, c.log, idleState(c.cfg.Server, c.endpoint, c.cfg.Lifetime), c.publish, c.register)
 }
 

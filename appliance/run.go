@@ -135,7 +135,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	var lw *lwm2mClient
 	if cfg.LwM2M.Enabled() {
 		lw, err = newLwM2M(cfg, lwm2mDeps{srv: srv, pins: pins, version: opts.Version, regs: status.regs,
-			reboot: func() { sys.requestStop(ErrReboot) }}, lines.logger(log, "lwm2m"))
+			reboot: func() { sys.requestStop(ErrReboot) }, update: sys.update}, lines.logger(log, "lwm2m"))
 		if err != nil {
 			return fmt.Errorf("lwm2m: %w", err)
 		}

@@ -103,21 +103,31 @@ func (su *sysUpdate) put(b coap.Block) coap.Answer {
 
 // apply arms a trial of the root received and reboots into it.
 func (su *sysUpdate) apply(in coap.Incoming) coap.Answer {
-	if !su.init {
-		return updateRefusal(&update.Error{Kind: update.Unavailable, Err: errors.New("pigw runs as a program here, not as the card's init: nothing would boot the new root")})
-	}
-	if err := su.u.Apply(su.policy, addressedLinks()); err != nil {
+	said, err := su.applyAndReboot(in.Identity)
+	if err != nil {
 		return updateRefusal(err)
 	}
-	su.log.Warn("update applied: rebooting into the trial", "identity", in.Identity, "mode", su.policy.Mode)
+	// A short answer: it must leave in one datagram before the reboot (a status would need
+	// Block2, and the device would be gone before the client asked for the second block).
+	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: []byte(said)}
+}
+
+// applyAndReboot arms a trial of the root received, for who, and has the appliance reboot
+// into it once the answer went out: /sys/update/apply and LwM2M's Execute of /5/0/2.
+func (su *sysUpdate) applyAndReboot(who string) (string, error) {
+	if !su.init {
+		return "", &update.Error{Kind: update.Unavailable, Err: errors.New("pigw runs as a program here, not as the card's init: nothing would boot the new root")}
+	}
+	if err := su.u.Apply(su.policy, addressedLinks()); err != nil {
+		return "", err
+	}
+	su.log.Warn("update applied: rebooting into the trial", "by", who, "mode", su.policy.Mode)
 	if su.policy.Mode == update.ModeTryboot {
 		su.stop(ErrTryboot)
 	} else {
 		su.stop(ErrReboot)
 	}
-	// A short answer: it must leave in one datagram before the reboot (a status would need
-	// Block2, and the device would be gone before the client asked for the second block).
-	return coap.Answer{Code: coap.Changed, ContentFormat: coap.TextPlain, Payload: fmt.Appendf(nil, "trial armed (%s): rebooting", su.policy.Mode)}
+	return fmt.Sprintf("trial armed (%s): rebooting", su.policy.Mode), nil
 }
 
 // commit is an admin's confirmation of the trial running here.

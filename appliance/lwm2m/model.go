@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/lwm2m/node"
 )
 
@@ -40,6 +41,10 @@ func (o Op) String() string {
 // Other errors answer 5.00.
 var ErrBadValue = errors.New("bad value")
 
+// ErrNotAllowed marks an error of a Write or Execute function that the object's state
+// refuses now (Firmware Update's Update with no package downloaded): 4.05 with its text.
+var ErrNotAllowed = errors.New("not allowed now")
+
 // ErrUnavailable marks a Read function's error for a value that does not exist now (a sensor
 // with no reading yet or failing): 5.03 with its text. Any Read error answers so.
 var ErrUnavailable = errors.New("unavailable")
@@ -59,6 +64,10 @@ type Resource struct {
 	ReadAll func() ([]node.Value, error) // a multiple resource: element i is resource instance i
 	Write   func(node.Value) error
 	Execute func(args string) error
+	// Blocks takes a write-only opaque resource's Write block by block, as the blocks arrive
+	// (Firmware Update's Package: a bundle larger than memory). It replaces Write; such a
+	// resource is written alone, as application/octet-stream.
+	Blocks coap.BlockHandler
 }
 
 // Instance is one instance of an object.
@@ -132,8 +141,10 @@ func (r *Resource) check() error {
 		return errors.New("R without its Read (single) or ReadAll (multiple) function")
 	case r.Ops&W != 0 && r.Multiple:
 		return errors.New("W on a multiple resource: not offered")
-	case r.Ops&W != 0 && r.Write == nil:
-		return errors.New("W without a Write function")
+	case r.Blocks != nil && (r.Ops != W || r.Type != node.TypeOpaque || r.Write != nil):
+		return errors.New("Blocks: only for a write-only opaque resource, instead of Write")
+	case r.Ops&W != 0 && r.Write == nil && r.Blocks == nil:
+		return errors.New("W without a Write or Blocks function")
 	}
 	return nil
 }

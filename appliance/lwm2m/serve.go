@@ -51,8 +51,12 @@ func (t *Tree) NewServer(log *slog.Logger) (*coap.Server, error) {
 		if p.Depth() > 1 {
 			methods |= coap.POST
 		}
+		put := coap.WithHandler(coap.PUT, t.put(s))
+		if r := t.resource(p); r != nil && r.Blocks != nil {
+			put = coap.WithBlockHandler(coap.PUT, t.putBlocks(s, r.Blocks))
+		}
 		s.res, err = srv.AddResource(p.String()[1:], coap.WithMethods(methods), coap.WithGuard(t.guard(s)),
-			coap.WithHandler(coap.PUT, t.put(s)), coap.WithHandler(coap.POST, t.post(s)))
+			put, coap.WithHandler(coap.POST, t.post(s)))
 		if err != nil {
 			return nil, fmt.Errorf("lwm2m: serve %s: %w", p, err)
 		}
@@ -126,6 +130,22 @@ func (t *Tree) put(s *served) coap.Handler {
 	}
 }
 
+// putBlocks is a Write of a resource that takes its value block by block, or, with a query
+// and no payload, Write-Attributes.
+func (t *Tree) putBlocks(s *served, fn coap.BlockHandler) coap.BlockHandler {
+	return func(b coap.Block) coap.Answer {
+		switch {
+		case b.Offset == 0 && len(b.Queries) > 0 && len(b.Payload) == 0 && b.ContentFormat == coap.NoMediaType:
+			return t.putAttributes(s.path, b.Queries)
+		case len(b.Queries) > 0:
+			return fail(coap.BadRequest, "a Write has no query, and a Write-Attributes no payload or Content-Format")
+		case b.ContentFormat != formatOpaque && b.ContentFormat != coap.NoMediaType:
+			return fail(unsupportedFormat, fmt.Sprintf("Write of %s: %s takes application/octet-stream (42), not %s", s.path, t.resource(s.path).Name, b.ContentFormat))
+		}
+		return fn(b)
+	}
+}
+
 // post is Create on an object (not offered), a partial Write on an instance, Execute on a
 // resource.
 func (t *Tree) post(s *served) coap.Handler {
@@ -171,6 +191,8 @@ func (t *Tree) write(at node.Path, in coap.Incoming) coap.Answer {
 			return fail(notFound, fmt.Sprintf("Write of %s: no such resource", rec.Path))
 		case r.Ops&W == 0:
 			return fail(methodNotAllowed, fmt.Sprintf("Write of %s (%s): the resource is %s, not writable", rec.Path, r.Name, r.Ops))
+		case r.Blocks != nil:
+			return fail(methodNotAllowed, fmt.Sprintf("Write of %s (%s): write it alone, with PUT %s as application/octet-stream", rec.Path, r.Name, rec.Path))
 		}
 		todo = append(todo, rec)
 	}
@@ -212,11 +234,14 @@ func fail(code coap.Code, diag string) coap.Answer {
 	return coap.Answer{Code: code, ContentFormat: coap.NoMediaType, Payload: []byte(diag)}
 }
 
-// callbackFailed answers a Write or Execute function's error: 4.00 for ErrBadValue, 5.00
-// for the rest.
+// callbackFailed answers a Write or Execute function's error: 4.00 for ErrBadValue, 4.05
+// for ErrNotAllowed, 5.00 for the rest.
 func callbackFailed(op string, p node.Path, err error) coap.Answer {
-	if errors.Is(err, ErrBadValue) {
+	switch {
+	case errors.Is(err, ErrBadValue):
 		return fail(coap.BadRequest, fmt.Sprintf("%s %s: %v", op, p, err))
+	case errors.Is(err, ErrNotAllowed):
+		return fail(methodNotAllowed, fmt.Sprintf("%s %s: %v", op, p, err))
 	}
 	return fail(internalError, fmt.Sprintf("%s %s: %v", op, p, err))
 }

@@ -19,9 +19,12 @@ const (
 	ResultInitial     Result = 0
 	ResultSuccess     Result = 1
 	ResultNoStorage   Result = 2 // the root does not fit the slot
+	ResultConnection  Result = 4 // a pulled download broke off
 	ResultIntegrity   Result = 5 // bad signature, or the root read back differs from the manifest
 	ResultUnsupported Result = 6 // signed, but not for this device: board, architecture, kernel, a downgrade
+	ResultInvalidURI  Result = 7 // a download's URI that cannot be fetched: not found, or not a URI
 	ResultFailed      Result = 8 // the trial did not come up healthy
+	ResultProtocol    Result = 9 // a download's URI scheme that pigw does not fetch
 )
 
 // Status is what GET /sys/update shows.

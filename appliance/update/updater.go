@@ -35,7 +35,7 @@ type Updater struct {
 	trusted []ed25519.PublicKey
 
 	notifyMu sync.Mutex // held while a status is computed and handed on, so they arrive in order
-	onChange func(Status)
+	onChange []func(Status)
 
 	mu       sync.Mutex
 	dirty    bool // the status changed since observers last had it
@@ -209,12 +209,12 @@ func digestHex(h *bundle.Header) string {
 // UploadID is what names an upload: the first 16 hex digits of its manifest's digest.
 func UploadID(h *bundle.Header) string { return digestHex(h)[:16] }
 
-// OnChange makes fn get the status each time it changed (at most about once a second while
-// an upload runs), before the method that changed it returns: an answer sent after it and a
-// status read after that agree.
+// OnChange adds fn to those that get the status each time it changed (at most about once a
+// second while an upload runs), before the method that changed it returns: an answer sent
+// after it and a status read after that agree.
 func (u *Updater) OnChange(fn func(Status)) {
 	u.notifyMu.Lock()
-	u.onChange = fn
+	u.onChange = append(u.onChange, fn)
 	u.notifyMu.Unlock()
 }
 
@@ -236,8 +236,12 @@ func (u *Updater) notify() {
 	dirty := u.dirty
 	u.dirty = false
 	u.mu.Unlock()
-	if dirty && u.onChange != nil {
-		u.onChange(u.Status())
+	if !dirty || len(u.onChange) == 0 {
+		return
+	}
+	st := u.Status()
+	for _, fn := range u.onChange {
+		fn(st)
 	}
 }
 

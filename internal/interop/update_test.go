@@ -32,6 +32,12 @@ var updateRelease = bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Ar
 
 func startUpdateDevice(t *testing.T, slotSize int64) *updateDevice {
 	t.Helper()
+	return startUpdateDeviceWith(t, slotSize, "")
+}
+
+// startUpdateDeviceWith is startUpdateDevice with more sections in the configuration.
+func startUpdateDeviceWith(t *testing.T, slotSize int64, more string) *updateDevice {
+	t.Helper()
 	dir := t.TempDir()
 	d := &updateDevice{root: filepath.Join(dir, "root"), slot: filepath.Join(dir, "slot-b"), pskFile: filepath.Join(dir, "admin.psk"), dport: freePort(t)}
 	_, d.key, _ = ed25519.GenerateKey(rand.Reader)
@@ -51,7 +57,7 @@ func startUpdateDevice(t *testing.T, slotSize int64) *updateDevice {
     listen: ["127.0.0.1:%d"]
     keys: {admin: adminkey, user: userkey}
     admins: [admin]
-`, d.dport)), nil, nil, []string{"--update-root", d.root, "--update-slot", d.slot})
+`, d.dport))+more, nil, nil, []string{"--update-root", d.root, "--update-slot", d.slot})
 	return d
 }
 

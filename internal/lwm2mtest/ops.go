@@ -74,6 +74,8 @@ type command struct {
 	Payload    []byte     `json:"payload,omitempty"`
 	Args       string     `json:"args,omitempty"`
 	Attributes Attributes `json:"attributes,omitempty"`
+	File       string     `json:"file,omitempty"`
+	Block      int        `json:"block,omitempty"`
 }
 
 type reply struct {
@@ -82,6 +84,7 @@ type reply struct {
 	OK            bool           `json:"ok"`
 	Error         string         `json:"error"`
 	Registrations []Registration `json:"registrations"`
+	Blocks        int            `json:"blocks"`
 	err           error
 }
 
@@ -93,6 +96,15 @@ func (s *Server) Read(ctx context.Context, ep, path string, accept Format) (Repl
 // Write sends PUT path with payload as Content-Format format.
 func (s *Server) Write(ctx context.Context, ep, path string, format Format, payload []byte) (Reply, error) {
 	return s.call(ctx, command{Op: "write", Endpoint: ep, Path: path, Format: format, Payload: payload})
+}
+
+// WriteBlocks sends the file at path file as PUT path, Content-Format format, block-wise:
+// Block1 blocks of block bytes (16..1024), Size1 on the first, each sent after the previous
+// one's 2.31 Continue, as an LwM2M server pushes a firmware package. It returns the last
+// answer and how many blocks went.
+func (s *Server) WriteBlocks(ctx context.Context, ep, path string, format Format, file string, block int) (Reply, int, error) {
+	r, err := s.roundTrip(ctx, command{Op: "write-blocks", Endpoint: ep, Path: path, Format: format, File: file, Block: block})
+	return r.Reply, r.Blocks, err
 }
 
 // Execute has lwm2m-node-lib send POST /O/I/R with args as the payload ("" for none). The

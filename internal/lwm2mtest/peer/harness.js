@@ -24,6 +24,7 @@
 // "error": ...} when there is no answer (no such endpoint, a bad command, no reply in time).
 //   read              path, accept (text, tlv, senml-json, senml-cbor, link, opaque; "" = none)
 //   write             path, format, payload (base64)
+//   write-blocks      path, format, file, block  (Block1; the reply adds "blocks", how many went)
 //   execute           path, args (optional string)
 //   discover          path
 //   write-attributes  path, attributes {pmin, pmax, gt, lt, st}
@@ -142,8 +143,9 @@ function optionUint(p, name) {
 }
 
 function uintBytes(n) {
-  if (n === 0) return Buffer.alloc(0);
-  return n < 256 ? Buffer.from([n]) : Buffer.from([n >> 8, n & 255]);
+  const b = [];
+  for (; n > 0; n = Math.floor(n / 256)) b.unshift(n % 256);
+  return Buffer.from(b);
 }
 
 function answer(p) {
@@ -296,6 +298,31 @@ function write(dev, c, done) {
   sendOwn(dev, { code: '0.03', options, payload }, (err, p) => done(err, p && answer(p)));
 }
 
+// writeBlocks sends the file c.file as PUT path, block-wise (RFC 7959 Block1, c.block bytes
+// a block, Size1 on the first), one block after the other's 2.31 Continue: how a server such
+// as Leshan pushes a firmware package. The reply is the last answer, with the blocks sent.
+function writeBlocks(dev, c, done) {
+  const size = Number(c.block);
+  const szx = Math.log2(size) - 4;
+  if (!Number.isInteger(szx) || szx < 0 || szx > 6) throw new Error('block ' + c.block + ': want 16, 32, ... 1024');
+  const body = require('fs').readFileSync(c.file);
+  const format = formatNumber(c.format, 'format');
+  const next = (num) => {
+    const chunk = body.subarray(num * size, (num + 1) * size);
+    const more = (num + 1) * size < body.length;
+    const options = uriPath(c.path);
+    if (format >= 0) options.push({ name: 'Content-Format', value: uintBytes(format) });
+    options.push({ name: 'Block1', value: uintBytes(num * 16 + (more ? 8 : 0) + szx) });
+    if (num === 0) options.push({ name: 'Size1', value: uintBytes(body.length) });
+    sendOwn(dev, { code: '0.03', options, payload: chunk }, (err, p) => {
+      if (err) return done(new Error('block ' + num + ': ' + err.message));
+      if (more && p.code === '2.31') return next(num + 1);
+      done(null, Object.assign(answer(p), { blocks: num + 1 }));
+    });
+  };
+  next(0);
+}
+
 function observe(dev, c, done) {
   const options = [{ name: 'Observe', value: Buffer.alloc(0) }].concat(uriPath(c.path));
   const accept = formatNumber(c.accept, 'accept');
@@ -360,7 +387,7 @@ function writeAttributes(dev, c, done) {
   lwm2m.writeAttributes(dev.id, p.o, p.i, p.r, c.attributes || {}, libraryDone('2.04', done));
 }
 
-const ops = { read, write, execute, discover, 'write-attributes': writeAttributes, observe, cancel };
+const ops = { read, write, 'write-blocks': writeBlocks, execute, discover, 'write-attributes': writeAttributes, observe, cancel };
 
 function run(c) {
   const done = (err, value) => {
