@@ -212,6 +212,10 @@ func (c *lwm2mClient) register(ctx context.Context) error {
 	}
 	c.reg.Store(reg)
 	defer c.reg.Store(nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A new address: an Update at once, from it, so that the server's requests reach pigw.
+	go followAddresses(ctx, c.log, reg.UpdateNow)
 	c.log.Info("registering with the LwM2M server", "server", c.cfg.Server, "endpoint", c.endpoint)
 	return reg.Run(ctx)
 }

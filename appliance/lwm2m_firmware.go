@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/lwm2m"
@@ -22,6 +23,10 @@ type lwm2mFirmware struct {
 	su  *sysUpdate
 	obj *lwm2m.Firmware
 	log *slog.Logger
+	// last is the Updater's status as OnChange last gave it. The object's reads take it from
+	// here: a change refreshes every resource of /5, /5/0 and its four, and Updater.Status
+	// reads records and the boot partition, too slow for the request that made the change.
+	last atomic.Pointer[update.Status]
 
 	mu     sync.Mutex
 	ctx    context.Context // the LwM2M client's run: pulls end with it
@@ -31,6 +36,8 @@ type lwm2mFirmware struct {
 
 func newLwM2MFirmware(su *sysUpdate, log *slog.Logger) (*lwm2mFirmware, error) {
 	f := &lwm2mFirmware{su: su, log: log}
+	st := su.u.Status()
+	f.last.Store(&st)
 	var err error
 	f.obj, err = lwm2m.NewFirmware(lwm2m.FirmwareFacts{
 		Package: f.push, Pull: f.pull, Reset: f.reset, Update: f.apply, Status: f.status,
@@ -39,7 +46,10 @@ func newLwM2MFirmware(su *sysUpdate, log *slog.Logger) (*lwm2mFirmware, error) {
 	if err != nil {
 		return nil, err
 	}
-	su.u.OnChange(func(update.Status) { f.obj.Changed() })
+	su.u.OnChange(func(st update.Status) {
+		f.last.Store(&st)
+		f.obj.Changed()
+	})
 	return f, nil
 }
 
@@ -71,7 +81,7 @@ func (f *lwm2mFirmware) reset() error {
 }
 
 func (f *lwm2mFirmware) apply() error {
-	if st := f.su.u.Status(); st.State != update.Downloaded {
+	if st := f.last.Load(); st.State != update.Downloaded {
 		return fmt.Errorf("%w: the state is %d, and Update needs a package downloaded (2)", lwm2m.ErrNotAllowed, st.State)
 	}
 	_, err := f.su.applyAndReboot("lwm2m")
@@ -81,7 +91,7 @@ func (f *lwm2mFirmware) apply() error {
 // status is the Updater's status as object 5 shows it: the package is the bundle on its way
 // in or received, or during a trial the root on trial.
 func (f *lwm2mFirmware) status() lwm2m.FirmwareStatus {
-	st := f.su.u.Status()
+	st := f.last.Load()
 	fs := lwm2m.FirmwareStatus{State: int64(st.State), Result: int64(st.Result)}
 	switch {
 	case st.State == update.Updating && st.Trial != nil && st.Trial.Slot == st.Running.Slot:

@@ -92,6 +92,15 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A new address: base= in an Update at once, when it moved the base URI.
+	peer := s.Peer()
+	go followAddresses(ctx, r.log, func() {
+		if b, err := r.baseURI(peer); err == nil {
+			reg.SetParam("base", b)
+		}
+	})
 	r.log.Info("registering with the resource directory", "server", r.cfg.Server, "path", path, "endpoint", r.endpoint, "base", base)
 	return reg.Run(ctx)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/config"
+	"github.com/pigw/pigw/appliance/network"
 	"github.com/pigw/pigw/appliance/registration"
 	"github.com/pigw/pigw/internal/wait"
 )
@@ -47,4 +48,20 @@ func keepRegistered(ctx context.Context, log *slog.Logger, idle registration.Sta
 // idleState is a registration's state before it is registered.
 func idleState(server, endpoint string, lifetime config.Duration) registration.State {
 	return registration.State{Server: server, Endpoint: endpoint, Lifetime: uint32(time.Duration(lifetime) / time.Second)}
+}
+
+// addressSettle is how long the host's addresses must be still before a registration tells
+// its server about a change: a DHCP renewal removes and adds in quick succession.
+const addressSettle = time.Second
+
+// followAddresses calls fn after each change of the host's addresses, until ctx is done.
+func followAddresses(ctx context.Context, log *slog.Logger, fn func()) {
+	changes, err := network.AddressChanges(ctx, addressSettle, log)
+	if err != nil {
+		log.Warn("address changes not followed: the server learns a new address at the next Update", "err", err)
+		return
+	}
+	for range changes {
+		fn()
+	}
 }

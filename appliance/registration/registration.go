@@ -23,6 +23,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +127,8 @@ type Client struct {
 	st       State
 	lifetime time.Duration // asked for; st.Lifetime in seconds
 	told     time.Duration // the lifetime the server has: sent in the last accepted Register or Update
+	params   []string      // Config.Params, as SetParam changed them
+	toldPar  []string      // the params the server has
 	location []string      // the Location-Path options of the registration
 }
 
@@ -162,7 +166,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DeregisterTimeout <= 0 {
 		cfg.DeregisterTimeout = 2 * time.Second
 	}
-	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1), lifetime: cfg.Lifetime, conn: cfg.Conn}
+	c := &Client{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, wake: make(chan struct{}, 1), lifetime: cfg.Lifetime, conn: cfg.Conn,
+		params: slices.Clone(cfg.Params)}
 	if c.clock == nil {
 		c.clock = timesrc.System{}
 	}
@@ -199,6 +204,27 @@ func (c *Client) UpdateNow() {
 	case c.wake <- struct{}{}:
 	default: // one is pending already
 	}
+}
+
+// SetParam sets the query parameter name of Register to value, adding it if Config.Params
+// has no such name. When the value changed, the server is told at once, with name=value in an
+// Update: RFC 9176 lets an Update carry base=, which changes with the address.
+func (c *Client) SetParam(name, value string) {
+	p := name + "=" + value
+	c.mu.Lock()
+	i := slices.IndexFunc(c.params, func(q string) bool { return strings.HasPrefix(q, name+"=") })
+	switch {
+	case i >= 0 && c.params[i] == p:
+		c.mu.Unlock()
+		return
+	case i >= 0:
+		c.params[i] = p
+	default:
+		c.params = append(c.params, p)
+	}
+	c.mu.Unlock()
+	c.log.Info("registration parameter changed", "param", p)
+	c.UpdateNow()
 }
 
 // SetLifetime changes the lifetime; the server is told at once, with lt= in an Update.

@@ -98,6 +98,39 @@ func TestUpdateLifetime(t *testing.T) {
 	}
 }
 
+// TestSetParam changes a parameter (RD's base= after an address change): an Update carries it
+// at once, the ones after it do not, a Register after a loss sends the new value, and setting
+// the same value again sends nothing.
+func TestSetParam(t *testing.T) {
+	rd := newRegistrar(t, false)
+	c := start(t, Config{Conn: session(t, rd.addr, fastSession), Lifetime: 86400 * time.Second, Params: []string{"base=coap://10.0.0.2:5683"}})
+	if reg := rd.next("Register"); !slices.Contains(reg.queries, "base=coap://10.0.0.2:5683") {
+		t.Errorf("Register %s, want base=coap://10.0.0.2:5683", reg)
+	}
+	c.until(t, "registered", registered)
+	c.SetParam("base", "coap://10.0.0.3:5683")
+	if up := rd.next("Update with base"); up.path != "rd/1" || !slices.Equal(up.queries, []string{"base=coap://10.0.0.3:5683"}) {
+		t.Errorf("Update %s, want POST rd/1?base=coap://10.0.0.3:5683", up)
+	}
+	c.until(t, "an update", func(st State) bool { return st.Updates == 1 })
+	c.SetParam("base", "coap://10.0.0.3:5683")
+	c.UpdateNow()
+	if up := rd.next("Update"); len(up.queries) != 0 {
+		t.Errorf("Update %s, want no query", up)
+	}
+	rd.forget()
+	c.UpdateNow()
+	for {
+		e := rd.next("Register again")
+		if e.path == "rd" {
+			if !slices.Contains(e.queries, "base=coap://10.0.0.3:5683") {
+				t.Errorf("Register %s after the loss, want the new base", e)
+			}
+			break
+		}
+	}
+}
+
 // TestUpdateNow asks for Updates long before the lifetime needs one.
 func TestUpdateNow(t *testing.T) {
 	rd := newRegistrar(t, false)

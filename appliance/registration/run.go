@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,9 +99,9 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) {
 // fails, the state says the next Register is due after retry.
 func (c *Client) register(ctx context.Context, retry time.Duration) error {
 	c.mu.Lock()
-	lt := c.lifetime
+	lt, params := c.lifetime, slices.Clone(c.params)
 	c.mu.Unlock()
-	query := append([]string{"ep=" + c.cfg.Endpoint, "lt=" + strconv.FormatUint(uint64(seconds(lt)), 10)}, c.cfg.Params...)
+	query := append([]string{"ep=" + c.cfg.Endpoint, "lt=" + strconv.FormatUint(uint64(seconds(lt)), 10)}, params...)
 	for i, q := range query {
 		query[i] = queryEscaper.Replace(q)
 	}
@@ -123,7 +124,7 @@ func (c *Client) register(ctx context.Context, retry time.Duration) error {
 	}
 	c.mu.Lock()
 	if err == nil {
-		c.told, c.location = lt, location
+		c.told, c.toldPar, c.location = lt, params, location
 	}
 	c.mu.Unlock()
 	now := c.clock.Now()
@@ -145,15 +146,24 @@ func (c *Client) register(ctx context.Context, retry time.Duration) error {
 	return err
 }
 
-// update sends Update, with lt= when the lifetime changed; an Update that fails leaves the
-// client unregistered, so that Run registers again.
+// update sends Update, with lt= when the lifetime changed and the parameters SetParam
+// changed; an Update that fails leaves the client unregistered, so that Run registers again.
 func (c *Client) update(ctx context.Context) error {
 	c.mu.Lock()
-	lt, told, at := c.lifetime, c.told, c.locationURI()
+	lt, told, at, params := c.lifetime, c.told, c.locationURI(), slices.Clone(c.params)
+	var query []string
+	if lt != told {
+		query = append(query, "lt="+strconv.FormatUint(uint64(seconds(lt)), 10))
+	}
+	for _, p := range params {
+		if !slices.Contains(c.toldPar, p) {
+			query = append(query, queryEscaper.Replace(p))
+		}
+	}
 	c.mu.Unlock()
 	path := at
-	if lt != told {
-		path += "?lt=" + strconv.FormatUint(uint64(seconds(lt)), 10)
+	if len(query) > 0 {
+		path += "?" + strings.Join(query, "&")
 	}
 	resp, err := c.current().Do(ctx, coap.NewRequest(coap.POST, path))
 	switch {
@@ -167,7 +177,7 @@ func (c *Client) update(ctx context.Context) error {
 	}
 	if err == nil {
 		c.mu.Lock()
-		c.told = lt
+		c.told, c.toldPar = lt, params
 		c.mu.Unlock()
 	}
 	now := c.clock.Now()

@@ -19,6 +19,7 @@ const (
 	Deregister   Kind = "deregister" // DELETE /rd/<id> answered 2.02
 	Expire       Kind = "expire"     // the lifetime ran out without an Update (checked every second)
 	Notify       Kind = "notify"     // a notification of an observation that Observe started
+	Progress     Kind = "progress"   // every 512 blocks of a WriteBlocks: Blocks sent so far
 	HarnessError Kind = "error"      // a bad command line or an exception in the harness; fails the test
 )
 
@@ -51,6 +52,9 @@ type Event struct {
 	Confirmable bool   `json:"con"`
 	From        string `json:"from"`
 
+	// Progress
+	Blocks int `json:"blocks"`
+
 	// Notify
 	Path    string `json:"path"`
 	Code    string `json:"code"`
@@ -80,6 +84,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("%s %s %s observe=%d %s %q", e.Kind, e.Endpoint, e.Path, e.Observe, e.Code, e.Payload)
 	case Ready:
 		return fmt.Sprintf("%s port=%d", e.Kind, e.Port)
+	case Progress:
+		return fmt.Sprintf("%s %s %s blocks=%d", e.Kind, e.Endpoint, e.Path, e.Blocks)
 	case HarnessError:
 		return fmt.Sprintf("%s %s", e.Kind, e.Error)
 	}

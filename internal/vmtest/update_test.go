@@ -17,6 +17,7 @@ import (
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/update/bundle"
 	"github.com/pigw/pigw/image"
+	"github.com/pigw/pigw/internal/lwm2mtest"
 	"github.com/pigw/pigw/internal/syncbuf"
 )
 
@@ -262,7 +263,8 @@ func version(t *testing.T, card *Card) string {
 // (pigw update resumes it once the card is back), is tried (counter mode: the committed pigw
 // starts the new root once), found healthy and committed; the card then boots v2 by itself,
 // also after a power cut right after the commit. v3 goes back to slot A through the firmware's
-// tryboot (update.trial: tryboot), and a downgrade to v2 is refused.
+// tryboot (update.trial: tryboot), delivered by an LwM2M server (lwm2m-node-lib) through the
+// Firmware Update object, and a downgrade to v2 is refused.
 func TestUpdateGood(t *testing.T) {
 	r := signedReleases(t)
 	imgs := r.build(t, v1, v2, v3)
@@ -293,7 +295,11 @@ func TestUpdateGood(t *testing.T) {
 	}
 
 	card.Kill() // a power cut right after the commit
-	replaceBootFile(t, img, imgs["v1"], "pigw.yaml", updateConfig+"  trial: tryboot\n")
+	// From here the card is also a client of an LwM2M server on the host (QEMU's gateway
+	// 10.0.2.2 is the host's loopback), which delivers v3.
+	lw := lwm2mtest.Start(t)
+	replaceBootFile(t, img, imgs["v1"], "pigw.yaml", updateConfig+"  trial: tryboot\n"+
+		fmt.Sprintf("lwm2m:\n  server: coap://10.0.2.2:%d\n  endpoint: card\n  lifetime: 60s\n", lw.Port()))
 	if err := card.PowerOn(); err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +310,7 @@ func TestUpdateGood(t *testing.T) {
 		t.Errorf("boot after the commit mentions a trial:\n%s", c)
 	}
 
-	run = pigwUpdate(t, card, imgs["v3"].Bundle)
-	if run.code != 0 || !strings.Contains(run.out, "runs v3 seq 3 on slot a, committed") {
-		t.Fatalf("pigw update v3: exit %d\n%s\n%s", run.code, run.out, card.Console())
-	}
+	lwm2mUpdate(t, card, lw, imgs["v3"])
 	boots = card.Boots()
 	if b := boots[len(boots)-1]; !b.Tryboot || !strings.Contains(b.Cmdline, "-02 ") || boots[len(boots)-2].Ended != "tryboot reboot" {
 		t.Errorf("v3 was not tried through tryboot.txt: last boot %+v", b)

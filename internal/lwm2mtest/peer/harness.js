@@ -13,6 +13,7 @@
 //   deregister  id, ep, from                   (DELETE /rd/<id>)
 //   expire      id, ep                         (the lifetime ran out without an Update)
 //   notify      ep, path, observe, code, format, payload, con, from
+//   progress    ep, path, blocks                 (every 512 blocks of a write-blocks)
 //   error       error                          (a bad command line, an exception)
 // payload is base64, format the Content-Format number or -1, observe the Observe number or -1;
 // query, lt, b and lwm2m are what the client sent, unchecked: lwm2m-node-lib checks none of
@@ -316,7 +317,10 @@ function writeBlocks(dev, c, done) {
     if (num === 0) options.push({ name: 'Size1', value: uintBytes(body.length) });
     sendOwn(dev, { code: '0.03', options, payload: chunk }, (err, p) => {
       if (err) return done(new Error('block ' + num + ': ' + err.message));
-      if (more && p.code === '2.31') return next(num + 1);
+      if (more && p.code === '2.31') {
+        if ((num + 1) % 512 === 0) out({ event: 'progress', t: now(), ep: c.ep, path: c.path, blocks: num + 1 });
+        return next(num + 1);
+      }
       done(null, Object.assign(answer(p), { blocks: num + 1 }));
     });
   };
