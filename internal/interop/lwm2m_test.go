@@ -146,23 +146,7 @@ func TestLwM2MServerLoss(t *testing.T) {
 // longer knows it, and pigw registers again.
 func TestLwM2MLinkDown(t *testing.T) {
 	t.Parallel()
-	gwNS, _, _ := netnstest.New(t, "pigwlw-c-")
-	srvNS, _, _ := netnstest.New(t, "pigwlw-s-")
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v %s", args, err, out)
-		}
-	}
-	ip("-n", gwNS, "link", "add", "lw0", "type", "veth", "peer", "name", "lw1", "netns", srvNS)
-	ip("-n", gwNS, "addr", "add", "10.98.0.2/24", "dev", "lw0")
-	ip("-n", srvNS, "addr", "add", "10.98.0.1/24", "dev", "lw1")
-	for _, ns := range []string{gwNS, srvNS} {
-		ip("-n", ns, "link", "set", "lo", "up")
-	}
-	ip("-n", gwNS, "link", "set", "lw0", "up")
-	ip("-n", srvNS, "link", "set", "lw1", "up")
-
+	gwNS, srvNS, ip := twoNamespaces(t, "pigwlw", "lw", "10.98.0.2", "10.98.0.1")
 	lw := lwm2mtest.StartWith(t, lwm2mtest.Options{Host: "10.98.0.1", Prefix: []string{"ip", "netns", "exec", srvNS}})
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
@@ -186,4 +170,28 @@ func TestLwM2MLinkDown(t *testing.T) {
 	}
 	t.Logf("registered again %v after the link came up (%v after it went down)", time.Since(up).Round(time.Millisecond),
 		time.Since(down).Round(time.Millisecond))
+}
+
+// twoNamespaces makes a client's and a server's network namespace joined by a veth pair,
+// <link>0 with clientAddr/24 and <link>1 with serverAddr/24, every link up; ip runs ip(8)
+// and fails the test on an error.
+func twoNamespaces(t *testing.T, prefix, link, clientAddr, serverAddr string) (clientNS, serverNS string, ip func(args ...string)) {
+	t.Helper()
+	clientNS, _, _ = netnstest.New(t, prefix+"-c-")
+	serverNS, _, _ = netnstest.New(t, prefix+"-s-")
+	ip = func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	ip("-n", clientNS, "link", "add", link+"0", "type", "veth", "peer", "name", link+"1", "netns", serverNS)
+	ip("-n", clientNS, "addr", "add", clientAddr+"/24", "dev", link+"0")
+	ip("-n", serverNS, "addr", "add", serverAddr+"/24", "dev", link+"1")
+	for _, ns := range []string{clientNS, serverNS} {
+		ip("-n", ns, "link", "set", "lo", "up")
+	}
+	ip("-n", clientNS, "link", "set", link+"0", "up")
+	ip("-n", serverNS, "link", "set", link+"1", "up")
+	return clientNS, serverNS, ip
 }

@@ -3,13 +3,11 @@ package interop
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pigw/pigw/internal/lwm2mtest"
-	"github.com/pigw/pigw/internal/netnstest"
 )
 
 // TestRegistrationsFollowAddress gives pigw a new address while it is registered with an
@@ -19,23 +17,7 @@ import (
 // (coap-rd answers Updates with 4.05, so pigw registers again with that base).
 func TestRegistrationsFollowAddress(t *testing.T) {
 	t.Parallel()
-	gwNS, _, _ := netnstest.New(t, "pigwra-c-")
-	srvNS, _, _ := netnstest.New(t, "pigwra-s-")
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v %s", args, err, out)
-		}
-	}
-	ip("-n", gwNS, "link", "add", "ra0", "type", "veth", "peer", "name", "ra1", "netns", srvNS)
-	ip("-n", gwNS, "addr", "add", "10.97.0.2/24", "dev", "ra0")
-	ip("-n", srvNS, "addr", "add", "10.97.0.1/24", "dev", "ra1")
-	for _, ns := range []string{gwNS, srvNS} {
-		ip("-n", ns, "link", "set", "lo", "up")
-	}
-	ip("-n", gwNS, "link", "set", "ra0", "up")
-	ip("-n", srvNS, "link", "set", "ra1", "up")
-
+	gwNS, srvNS, ip := twoNamespaces(t, "pigwra", "ra", "10.97.0.2", "10.97.0.1")
 	inSrv := []string{"ip", "netns", "exec", srvNS}
 	lw := lwm2mtest.StartWith(t, lwm2mtest.Options{Host: "10.97.0.1", Prefix: inSrv})
 	rd, err := launchLibcoap(t, inSrv, needTool(t, "coap-rd-notls", "libcoap3-bin"), []string{"-A", "10.97.0.1", "-p", "5683", "-v", "7"}, "10.97.0.1", 5683)
