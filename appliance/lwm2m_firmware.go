@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/lwm2m"
@@ -27,6 +28,8 @@ type lwm2mFirmware struct {
 	// here: a change refreshes every resource of /5, /5/0 and its four, and Updater.Status
 	// reads records and the boot partition, too slow for the request that made the change.
 	last atomic.Pointer[update.Status]
+
+	stall time.Duration // pullStall, or shorter in tests
 
 	mu     sync.Mutex
 	ctx    context.Context // the LwM2M client's run: pulls end with it

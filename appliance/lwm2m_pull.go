@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,11 +26,24 @@ const pullPiece = 64 << 10
 // errNotFound marks a package URI whose server has nothing there: Update Result 7.
 var errNotFound = errors.New("not found")
 
+// pullStall is how long a pull may go without a byte before it counts as a lost connection
+// (Update Result 4): an HTTP server that stops sending would hold it forever.
+const pullStall = time.Minute
+
+// errStalled ends a pull that received nothing for the stall time.
+var errStalled = errors.New("stalled")
+
 // fetch pulls the bundle at u into the Updater and records how it ended.
 func (f *lwm2mFirmware) fetch(ctx context.Context, u *url.URL) {
 	start := time.Now()
 	f.log.Info("lwm2m: pulling a firmware package", "uri", u.Redacted())
+	stall := cmp.Or(f.stall, pullStall)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(stall, func() { cancel(fmt.Errorf("%w: no data for %v", errStalled, stall)) })
+	defer watchdog.Stop()
 	take := func(p update.Piece) error {
+		watchdog.Reset(stall)
 		_, err := f.su.u.Take(p)
 		return err
 	}
@@ -39,8 +53,11 @@ func (f *lwm2mFirmware) fetch(ctx context.Context, u *url.URL) {
 	} else {
 		err = pullHTTP(ctx, u, take)
 	}
+	if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
+		err = cause
+	}
 	switch {
-	case ctx.Err() != nil:
+	case !errors.Is(err, errStalled) && ctx.Err() != nil:
 		f.log.Info("lwm2m: firmware pull stopped", "uri", u.Redacted())
 	case err == nil:
 		f.log.Info("lwm2m: firmware package pulled", "uri", u.Redacted(), "took", time.Since(start).Round(time.Millisecond))

@@ -2,15 +2,24 @@ package appliance
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/pigw/pigw/appliance/state"
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/pigw/pigw/appliance/update/bundle/bundletest"
 )
 
 // TestPullHTTPPieces: the body reaches the Updater as the header whole and then pullPiece at a
@@ -65,5 +74,48 @@ func TestPullHTTPPieces(t *testing.T) {
 	u, _ := url.Parse(srv.URL + "/missing")
 	if err := pullHTTP(context.Background(), u, func(update.Piece) error { return nil }); err == nil || !errors.Is(err, errNotFound) {
 		t.Errorf("404: %v, want errNotFound", err)
+	}
+}
+
+// TestPullStalls: an HTTP server that stops sending after the header ends the pull as a lost
+// connection (Update Result 4) once nothing came for the stall time.
+func TestPullStalls(t *testing.T) {
+	dir := t.TempDir()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	rel := bundle.Release{Product: "pigw", BoardFamily: "rpi-arm64", Arch: "arm64", Version: "v1", Seq: 1, Floor: 1, KernelRelease: "k"}
+	if err := bundletest.WriteRoot(filepath.Join(dir, "root"), rel, key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	slot := filepath.Join(dir, "slot")
+	if err := os.WriteFile(slot, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := update.New(update.Config{Dir: st, Root: filepath.Join(dir, "root"), Layout: update.FileSlot{Path: slot}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := make([]byte, 200<<10)
+	next := rel
+	next.Version, next.Seq = "v2", 2
+	b, err := bundletest.Bundle(next.Manifest(bundletest.Root(root)), root, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		_, _ = w.Write(b[:bundle.HeaderSize+100])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // and nothing more
+	}))
+	defer srv.Close()
+	f := &lwm2mFirmware{su: &sysUpdate{u: u}, log: slog.New(slog.DiscardHandler), stall: 300 * time.Millisecond}
+	loc, _ := url.Parse(srv.URL + "/pigw.update")
+	f.fetch(context.Background(), loc)
+	if s := u.Status(); s.State != update.Idle || s.Result != update.ResultConnection || !strings.Contains(s.Reason, "no data for 300ms") {
+		t.Errorf("after a stalled pull: state %d result %d reason %q; want 0, 4 and the stall", s.State, s.Result, s.Reason)
 	}
 }
