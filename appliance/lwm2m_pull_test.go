@@ -114,7 +114,9 @@ func TestPullStalls(t *testing.T) {
 	defer srv.Close()
 	f := &lwm2mFirmware{su: &sysUpdate{u: u}, log: slog.New(slog.DiscardHandler), stall: 300 * time.Millisecond}
 	loc, _ := url.Parse(srv.URL + "/pigw.update")
-	f.fetch(context.Background(), loc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a pull without its watchdog hangs
+	defer cancel()
+	f.fetch(ctx, loc)
 	if s := u.Status(); s.State != update.Idle || s.Result != update.ResultConnection || !strings.Contains(s.Reason, "no data for 300ms") {
 		t.Errorf("after a stalled pull: state %d result %d reason %q; want 0, 4 and the stall", s.State, s.Result, s.Reason)
 	}
