@@ -323,9 +323,9 @@ func (w *worker) await(o *Options, start, end, sentAt, deadline time.Time, tok u
 		if el < o.Head {
 			w.st.head++
 		}
-		if i := int(el / o.Window); i < len(w.windows) {
-			w.windows[i]++
-		}
+		// A response to a request sent before the end may arrive after it: it counts in the
+		// last window, as it does in Responses (Elapsed stops at Duration).
+		w.windows[min(int(el/o.Window), len(w.windows)-1)]++
 		return
 	}
 }
