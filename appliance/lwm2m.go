@@ -189,20 +189,11 @@ func (c *lwm2mClient) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer func() { c.client.RemoveSession(s) }()
+	keep := &sessionKeeper{client: c.client, dial: c.dial, s: s}
+	defer keep.close()
 	reg, err := registration.New(registration.Config{
-		Conn: s, Server: c.cfg.Server, Path: "rd", Endpoint: c.endpoint,
-		Params: []string{"lwm2m=1.1", "b=" + c.cfg.Binding},
-		// A new session after a failure: a DTLS one dies with its server's restart.
-		Reconnect: func(context.Context) (registration.Conn, error) {
-			fresh, err := c.dial()
-			if err != nil {
-				return nil, err
-			}
-			c.client.RemoveSession(s)
-			s = fresh
-			return fresh, nil
-		},
+		Conn: s, Reconnect: keep.reconnect, Server: c.cfg.Server, Path: "rd", Endpoint: c.endpoint,
+		Params:   []string{"lwm2m=1.1", "b=" + c.cfg.Binding},
 		Lifetime: time.Duration(c.cfg.Lifetime),
 		Links:    func() []byte { return []byte(c.tree.Links()) },
 		Logger:   c.log, OnChange: c.publish,

@@ -11,17 +11,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pigw/pigw/appliance/coap"
 	"github.com/pigw/pigw/appliance/update"
 	"github.com/pigw/pigw/appliance/update/bundle"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
 )
 
 // pullPiece is how much of an HTTP body goes to the slot at a time; the header goes first,
 // whole, since a piece may not cross its end.
 const pullPiece = 64 << 10
+
+// coapNotFound is 4.04, what a CoAP server answers for a package it does not have.
+var coapNotFound = coap.Code(codes.NotFound)
 
 // errNotFound marks a package URI whose server has nothing there: Update Result 7.
 var errNotFound = errors.New("not found")
@@ -53,11 +56,12 @@ func (f *lwm2mFirmware) fetch(ctx context.Context, u *url.URL) {
 	} else {
 		err = pullHTTP(ctx, u, take)
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, errStalled) {
-		err = cause
+	stalled := errors.Is(context.Cause(ctx), errStalled)
+	if stalled {
+		err = context.Cause(ctx)
 	}
 	switch {
-	case !errors.Is(err, errStalled) && ctx.Err() != nil:
+	case ctx.Err() != nil && !stalled:
 		f.log.Info("lwm2m: firmware pull stopped", "uri", u.Redacted())
 	case err == nil:
 		f.log.Info("lwm2m: firmware package pulled", "uri", u.Redacted(), "took", time.Since(start).Round(time.Millisecond))
@@ -94,8 +98,8 @@ func pullCoAP(ctx context.Context, u *url.URL, take func(update.Piece) error) er
 	err = s.Download(ctx, path, func(off int64, data []byte, more bool) error {
 		return take(update.Piece{Offset: off, Data: data, More: more, Size1: -1})
 	})
-	var e *update.Error
-	if err != nil && !errors.As(err, &e) && strings.Contains(err.Error(), " 4.04 ") {
+	var answer *coap.AnswerError
+	if errors.As(err, &answer) && answer.Code == coapNotFound {
 		return fmt.Errorf("%w: %w", errNotFound, err)
 	}
 	return err

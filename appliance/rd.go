@@ -63,7 +63,8 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer func() { r.client.RemoveSession(s) }()
+	keep := &sessionKeeper{client: r.client, dial: r.dial, s: s}
+	defer keep.close()
 	path, err := rdRegistrationPath(ctx, s)
 	if err != nil {
 		return err
@@ -73,17 +74,7 @@ func (r *rdRegistrar) register(ctx context.Context) error {
 		return err
 	}
 	reg, err := registration.New(registration.Config{
-		Conn: s, Server: r.cfg.Server, Path: path, Endpoint: r.endpoint,
-		// A coaps session does not outlive the directory's restart: dial again.
-		Reconnect: func(context.Context) (registration.Conn, error) {
-			fresh, err := r.dial()
-			if err != nil {
-				return nil, err
-			}
-			r.client.RemoveSession(s)
-			s = fresh
-			return fresh, nil
-		},
+		Conn: s, Reconnect: keep.reconnect, Server: r.cfg.Server, Path: path, Endpoint: r.endpoint,
 		Params:   []string{"base=" + base},
 		Lifetime: time.Duration(r.cfg.Lifetime),
 		Links:    func() []byte { return []byte(r.srv.LinkFormat()) },

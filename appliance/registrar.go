@@ -65,3 +65,24 @@ func followAddresses(ctx context.Context, log *slog.Logger, fn func()) {
 		fn()
 	}
 }
+
+// sessionKeeper holds a registration's session. Its reconnect is the engine's Reconnect: it
+// dials a fresh session (a DTLS one dies with its server's restart) and drops the one it
+// replaces; close drops the last.
+type sessionKeeper struct {
+	client *coap.Client
+	dial   func() (*coap.Session, error)
+	s      *coap.Session
+}
+
+func (k *sessionKeeper) reconnect(context.Context) (registration.Conn, error) {
+	fresh, err := k.dial()
+	if err != nil {
+		return nil, err
+	}
+	k.client.RemoveSession(k.s)
+	k.s = fresh
+	return fresh, nil
+}
+
+func (k *sessionKeeper) close() { k.client.RemoveSession(k.s) }

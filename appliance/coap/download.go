@@ -8,6 +8,16 @@ import (
 	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 )
 
+// AnswerError is a server's answer that is not the one asked for, such as 4.04 to a GET.
+type AnswerError struct {
+	Code       Code
+	Diagnostic string // the answer's payload, as text
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("the server answered %s %s", e.Code, e.Diagnostic)
+}
+
 // Download fetches path with GET block by block (Block2, RFC 7959) and hands each block to
 // fn as it arrives, keeping none: a body far larger than memory (an update bundle) goes
 // where fn puts it. fn's error ends the transfer. Without a deadline in ctx, each block has
@@ -33,7 +43,7 @@ func (s *Session) Download(ctx context.Context, path string, fn func(offset int6
 		case r.Err != nil:
 			return fmt.Errorf("GET %s from %s, byte %d: %w", path, s.peer, offset, r.Err)
 		case r.Code != Content:
-			return fmt.Errorf("GET %s from %s, byte %d: %s %s", path, s.peer, offset, r.Code, r.Payload)
+			return fmt.Errorf("GET %s from %s, byte %d: %w", path, s.peer, offset, &AnswerError{Code: r.Code, Diagnostic: string(r.Payload)})
 		}
 		if tag, ok := r.option(message.ETag); ok {
 			if num > 0 && string(tag) != string(etag) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/plgd-dev/go-coap/v3/message/codes"
 )
 
 // TestDownload fetches values block by block: whole, in one block, with the blocks smaller
@@ -50,7 +52,8 @@ func TestDownload(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Errorf("fn's error: got %v", err)
 	}
-	if err := s.Download(ctx(t), "missing", func(int64, []byte, bool) error { return nil }); err == nil || !strings.Contains(err.Error(), "4.04") {
-		t.Errorf("a missing path: %v", err)
+	var answer *AnswerError
+	if err := s.Download(ctx(t), "missing", func(int64, []byte, bool) error { return nil }); !errors.As(err, &answer) || answer.Code != Code(codes.NotFound) || !strings.Contains(err.Error(), "4.04") {
+		t.Errorf("a missing path: %v, want an AnswerError of 4.04", err)
 	}
 }
